@@ -1,0 +1,169 @@
+"""The crawl: a fixed set of workers drains a job queue of pages and images.
+
+Data flow:
+1. Fetch the start origin's robots.txt; if the site cannot be reached at all, stop.
+2. Seed the queue with the start URL (depth 0).
+3. Each worker takes a job. A page job fetches and parses the page (through the Fetcher,
+   which is aiohttp on the loop or requests on a pool) and emits the Page; each new,
+   in-scope link becomes a page job and each new image URL an image job.
+4. An image job checks its host's robots.txt, fetches the bytes and emits them. Image jobs
+   go first, so downloaded bytes flow on to the next stage instead of piling up.
+5. When the queue is empty and no job is in flight, the workers are cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
+
+from crawler.frontier import Frontier
+from crawler.http import ErrorInfo, FetchLimits, Response
+from crawler.pages import Page
+from crawler.robots import Robots, robots_url
+from crawler.urls import netloc, origin
+
+LOGGER = logging.getLogger(__name__)
+IMAGE_FIRST, PAGE_NEXT = 0, 1
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    """How wide and how far a crawl may go."""
+
+    concurrency: int = 64
+    max_per_host: int | None = None  # None: the same as concurrency
+    max_pages: int = 10_000
+    max_depth: int | None = None
+    limits: FetchLimits = field(default_factory=FetchLimits)
+
+    @property
+    def per_host(self) -> int:
+        """The per-host connection cap actually used."""
+        return min(self.max_per_host or self.concurrency, self.concurrency)
+
+
+class Fetcher(Protocol):
+    """What the crawl needs from a concurrency model: fetch a page, fetch bytes."""
+
+    async def page(self, url: str, depth: int, site: str) -> Page: ...
+
+    async def resource(self, url: str) -> Response: ...
+
+
+class SiteUnreachable(Exception):
+    """The start URL's server did not answer at all."""
+
+
+class _Job(NamedTuple):
+    priority: int
+    seq: int
+    url: str
+    depth: int
+
+
+class Crawler:
+    """Owns the frontier and the job queue; fetches through whichever Fetcher it is given."""
+
+    def __init__(
+        self,
+        start_url: str,
+        settings: CrawlSettings,
+        fetcher: Fetcher,
+        emit_page: Callable[[Page], Awaitable[None]],
+        emit_image: Callable[[Response], Awaitable[None]],
+    ) -> None:
+        self.start_url = start_url
+        self._settings = settings
+        self._fetcher = fetcher
+        self._emit_page = emit_page
+        self._emit_image = emit_image
+        self._queue: asyncio.PriorityQueue[_Job] = asyncio.PriorityQueue()
+        self._seq = itertools.count()
+        self._robots: dict[str, asyncio.Task[Robots]] = {}
+        self.frontier: Frontier | None = None
+
+    async def run(self) -> None:
+        """Crawl from the start URL until no work is left."""
+        robots = await self._robots_for(origin(self.start_url))
+        self.frontier = Frontier(
+            netloc(self.start_url), robots, self._settings.max_pages, self._settings.max_depth
+        )
+        if self.frontier.admit_page(self.start_url, 0):
+            self._put(PAGE_NEXT, self.start_url, 0)
+        workers = [asyncio.create_task(self._work()) for _ in range(self._settings.concurrency)]
+        try:
+            await self._queue.join()
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _work(self) -> None:
+        """Take jobs until cancelled; a job that raises is recorded, never fatal."""
+        while True:
+            job = await self._queue.get()
+            try:
+                await self._run_job(job)
+            finally:
+                self._queue.task_done()
+
+    async def _run_job(self, job: _Job) -> None:
+        """Run one page or image job, turning any unexpected exception into a record."""
+        try:
+            if job.priority == PAGE_NEXT:
+                await self._crawl_page(job.url, job.depth)
+            else:
+                await self._download_image(job.url)
+        except Exception as exc:
+            LOGGER.exception("unexpected error on %s", job.url)
+            error = ErrorInfo.internal(exc)
+            if job.priority == PAGE_NEXT:
+                await self._emit_page(Page(job.url, job.url, 0, job.depth, error))
+            else:
+                await self._emit_image(Response(job.url, job.url, 0, "", b"", error))
+
+    async def _crawl_page(self, url: str, depth: int) -> None:
+        """Fetch one page, queue what it links to, emit it."""
+        page = await self._fetcher.page(url, depth, self.frontier.site)
+        if page.final_url != url:
+            self.frontier.mark_seen(page.final_url)
+        for link in page.links:
+            if self.frontier.admit_page(link, depth + 1):
+                self._put(PAGE_NEXT, link, depth + 1)
+        for image in page.images:
+            if self.frontier.admit_image(image):
+                self._put(IMAGE_FIRST, image, depth)
+        await self._emit_page(page)
+
+    async def _download_image(self, url: str) -> None:
+        """Fetch one image if its host's robots.txt allows, and emit the bytes."""
+        robots = await self._robots_for(origin(url))
+        if not robots.allows(url):
+            self.frontier.skipped["robots"] += 1
+            return
+        await self._emit_image(await self._fetcher.resource(url))
+
+    async def _robots_for(self, site_origin: str) -> Robots:
+        """Fetch each origin's robots.txt once; concurrent callers share the one fetch."""
+        if site_origin not in self._robots:
+            self._robots[site_origin] = asyncio.ensure_future(self._fetch_robots(site_origin))
+        return await self._robots[site_origin]
+
+    async def _fetch_robots(self, site_origin: str) -> Robots:
+        response = await self._fetcher.resource(robots_url(site_origin))
+        if response.status == 0 and site_origin == origin(self.start_url):
+            raise SiteUnreachable(f"cannot reach {site_origin}: {response.error.message}")
+        if (not response.ok and response.status >= 500) or response.status == 0:
+            LOGGER.warning(
+                "robots.txt of %s failed (%s): not fetching from it",
+                site_origin,
+                response.error.message if response.error else response.status,
+            )
+        return Robots.from_response(response)
+
+    def _put(self, priority: int, url: str, depth: int) -> None:
+        self._queue.put_nowait(_Job(priority, next(self._seq), url, depth))

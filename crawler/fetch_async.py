@@ -1,0 +1,106 @@
+"""Fetch one URL with aiohttp, with retries and a size cap: the asyncio crawl's native path.
+
+Its synchronous twin is crawler/fetch_sync.py; both return the same Response record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from crawler.http import (
+    ErrorInfo,
+    ErrorKind,
+    FetchLimits,
+    Response,
+    TooLarge,
+    backoff_delay,
+    http_error,
+    should_retry,
+)
+from crawler.pages import Page, to_page
+
+CHUNK_BYTES = 64 * 1024
+
+
+def make_session(limits: FetchLimits, concurrency: int, per_host: int) -> aiohttp.ClientSession:
+    """Build the one session of a crawl; call it inside the running event loop."""
+    # The connector's caps must match ours, or it silently becomes the bottleneck (default 100).
+    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=per_host)
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=limits.timeout_s),
+        headers={"User-Agent": limits.user_agent},
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+async def fetch(session: aiohttp.ClientSession, url: str, limits: FetchLimits) -> Response:
+    """Fetch url, retrying transient failures with backoff; never raises for network trouble."""
+    for attempt in range(limits.retries + 1):
+        response, retry, retry_after = await _attempt(session, url, limits)
+        if not retry or attempt == limits.retries:
+            return response
+        await asyncio.sleep(backoff_delay(attempt, limits, retry_after))
+    raise AssertionError("unreachable: the last attempt always returns")
+
+
+async def _attempt(
+    session: aiohttp.ClientSession, url: str, limits: FetchLimits
+) -> tuple[Response, bool, str | None]:
+    """Make one request; return the response, whether to retry, and any Retry-After."""
+    try:
+        async with session.get(url, max_redirects=limits.max_redirects) as resp:
+            final_url, content_type = str(resp.url), resp.headers.get("Content-Type", "")
+            if resp.status >= 300:
+                error = http_error(resp.status, resp.reason or "")
+                failed = Response(url, final_url, resp.status, content_type, b"", error)
+                return failed, should_retry(resp.status), resp.headers.get("Retry-After")
+            body = await _read_capped(resp, limits.max_bytes)
+            return Response(url, final_url, resp.status, content_type, body, None), False, None
+    except TooLarge as exc:
+        return _failed(url, ErrorKind.TOO_LARGE, str(exc)), False, None
+    except aiohttp.TooManyRedirects:
+        message = f"more than {limits.max_redirects} redirects"
+        return _failed(url, ErrorKind.TOO_MANY_REDIRECTS, message), False, None
+    except (aiohttp.InvalidURL, ValueError) as exc:
+        return _failed(url, ErrorKind.INVALID_URL, f"{type(exc).__name__}: {exc}"), False, None
+    except TimeoutError:
+        return _failed(url, ErrorKind.TIMEOUT, f"no answer in {limits.timeout_s:g}s"), True, None
+    except aiohttp.ClientError as exc:
+        return _failed(url, ErrorKind.CONNECTION, f"{type(exc).__name__}: {exc}"), True, None
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """Read the (decompressed) body, stopping as soon as it passes max_bytes."""
+    if resp.content_length is not None and resp.content_length > max_bytes:
+        raise TooLarge(f"Content-Length {resp.content_length} exceeds {max_bytes} bytes")
+    chunks, size = [], 0
+    async for chunk in resp.content.iter_chunked(CHUNK_BYTES):
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(f"body exceeds {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _failed(url: str, kind: ErrorKind, message: str) -> Response:
+    """A Response that carries only an error."""
+    return Response(url, url, 0, "", b"", ErrorInfo(kind, message))
+
+
+class AsyncFetcher:
+    """The asyncio model's fetcher: aiohttp on the event loop, parsing on the loop too."""
+
+    def __init__(self, session: aiohttp.ClientSession, limits: FetchLimits) -> None:
+        self._session = session
+        self._limits = limits
+
+    async def page(self, url: str, depth: int, site: str) -> Page:
+        """Fetch and parse one page."""
+        return to_page(await fetch(self._session, url, self._limits), depth, site)
+
+    async def resource(self, url: str) -> Response:
+        """Fetch an image or a robots.txt as bytes."""
+        return await fetch(self._session, url, self._limits)

@@ -1,0 +1,58 @@
+"""The frontier: which discovered URLs are new, in scope and allowed. It owns the seen-sets."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from crawler.robots import Robots
+from crawler.urls import netloc
+
+
+class Frontier:
+    """Admits each page and image URL at most once, counting why others were skipped."""
+
+    def __init__(self, site: str, robots: Robots, max_pages: int, max_depth: int | None) -> None:
+        self.site = site
+        self._robots = robots
+        self._max_pages = max_pages
+        self._max_depth = max_depth
+        self._seen_pages: set[str] = set()
+        self._seen_images: set[str] = set()
+        self.pages_admitted = 0
+        self.skipped: Counter[str] = Counter()
+
+    def admit_page(self, url: str, depth: int) -> bool:
+        """True if url is a new, allowed page on the site within the depth and page limits."""
+        if url in self._seen_pages:
+            return False
+        self._seen_pages.add(url)
+        if netloc(url) != self.site:
+            return self._skip("offsite")
+        if not self._robots.allows(url):
+            return self._skip("robots")
+        if self._max_depth is not None and depth > self._max_depth:
+            return self._skip("max_depth")
+        if self.pages_admitted >= self._max_pages:
+            return self._skip("max_pages")
+        self.pages_admitted += 1
+        return True
+
+    def admit_image(self, url: str) -> bool:
+        """True if url is an image not seen before (images may live on any host)."""
+        if url in self._seen_images:
+            return False
+        self._seen_images.add(url)
+        return True
+
+    def mark_seen(self, url: str) -> None:
+        """Remember a page reached by redirect, so a later link to it is not fetched again."""
+        self._seen_pages.add(url)
+
+    @property
+    def images_admitted(self) -> int:
+        """How many distinct image URLs were admitted."""
+        return len(self._seen_images)
+
+    def _skip(self, reason: str) -> bool:
+        self.skipped[reason] += 1
+        return False

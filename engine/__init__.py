@@ -1,0 +1,1 @@
+"""The machinery pipeline.py wires together: models, stages, records, progress, summary."""

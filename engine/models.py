@@ -1,0 +1,61 @@
+"""The concurrency models, one registry entry each, all behind concurrent.futures.Executor.
+
+A stage submits work(item) to an Executor and awaits the future; which model runs it is
+only a question of which Executor it was given:
+- sequential: one worker thread, so one item at a time and nothing overlapping in the stage;
+- asyncio: the work runs on the event loop's own thread, inline (the loop stalls meanwhile);
+- threads: a thread pool;
+- processes: a process pool started with 'spawn' (our process has threads: fork is unsafe).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+MODEL_NAMES = ("asyncio", "threads", "processes", "sequential")
+
+
+class InlineExecutor(Executor):
+    """Runs each call at once in the calling thread: the asyncio model for blocking work."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Call fn now and return a future that is already done."""
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # the caller consumes it from the future
+            future.set_exception(exc)
+        return future
+
+
+@dataclass(frozen=True)
+class Model:
+    """One concurrency model: how to build its executor and how many items it runs at once."""
+
+    name: str
+    summary: str
+    make_executor: Callable[[int], Executor]
+    sequential: bool = False
+
+    def workers(self, requested: int) -> int:
+        """How many workers this model really uses when asked for `requested`."""
+        return 1 if self.sequential else requested
+
+
+def _process_pool(workers: int) -> Executor:
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+MODELS: dict[str, Model] = {
+    model.name: model
+    for model in (
+        Model("asyncio", "coroutines on the one event-loop thread", lambda _: InlineExecutor()),
+        Model("threads", "a thread pool", lambda n: ThreadPoolExecutor(n)),
+        Model("processes", "a process pool (spawn)", _process_pool),
+        Model("sequential", "one item at a time", lambda _: ThreadPoolExecutor(1), True),
+    )
+}

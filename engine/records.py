@@ -1,0 +1,107 @@
+"""The run folder's files: pages.jsonl, images.jsonl, summary.json, and the run's digest.
+
+The digest is a SHA-256 over the sorted page URLs (with ok or error kind) and the sorted
+(image URL, original's SHA-256, each thumbnail's SHA-256): the same work gives the same
+digest whatever model did it and in whatever order. URLs enter it with the start URL's
+port replaced by a placeholder, so two runs of the local site on different free ports agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from crawler.pages import Page
+from processing.files import write_atomic
+from processing.originals import ORIGINALS_DIR
+from processing.thumbnails import THUMBNAILS_DIR, ImageResult
+
+
+def prepare_run_dir(run_dir: Path, sizes: tuple[int, ...]) -> None:
+    """Create the run folder and its subfolders."""
+    (run_dir / ORIGINALS_DIR).mkdir(parents=True, exist_ok=True)
+    for size in sizes:
+        (run_dir / THUMBNAILS_DIR / str(size)).mkdir(parents=True, exist_ok=True)
+
+
+class RunRecorder:
+    """Appends one JSON line per page and per image, and counts what it wrote."""
+
+    def __init__(self, run_dir: Path, start_url: str) -> None:
+        self.run_dir = run_dir
+        self._port = f":{urlsplit(start_url).port}" if urlsplit(start_url).port else None
+        self._pages: TextIO = open(run_dir / "pages.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        self._images: TextIO = open(run_dir / "images.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        self.counts: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self._digest_lines: list[str] = []
+
+    def page(self, page: Page) -> None:
+        """Record one page attempted."""
+        error = page.error.as_json() if page.error else None
+        row = {
+            "url": page.url,
+            "final_url": page.final_url,
+            "status": page.status,
+            "depth": page.depth,
+            "ok": page.ok,
+            "error": error,
+        }
+        self._pages.write(json.dumps(row) + "\n")
+        self.counts["pages"] += 1
+        self._count_error("pages_failed", page.error)
+        outcome = page.error.kind if page.error else "ok"
+        self._digest_lines.append(f"page {self._portless(page.url)} {outcome}")
+
+    def image(self, image: ImageResult) -> None:
+        """Record one image URL's outcome."""
+        thumbnails = {str(t.size): t.path for t in image.thumbnails}
+        row = {
+            "url": image.url,
+            "ok": image.ok,
+            "error": image.error and image.error.as_json(),
+            "original": image.original or None,
+            "thumbnails": thumbnails,
+            "width": image.width or None,
+            "height": image.height or None,
+            "bytes": image.size,
+            "sha256": image.sha256 or None,
+        }
+        self._images.write(json.dumps(row) + "\n")
+        self.counts["images"] += 1
+        self.counts["thumbnails"] += len(image.thumbnails)
+        self.counts["bytes"] += image.size
+        self._count_error("images_failed", image.error)
+        shas = " ".join(t.sha256 for t in image.thumbnails)
+        line = f"image {self._portless(image.url)} {image.sha256} {shas}"
+        self._digest_lines.append(line.rstrip())
+
+    def digest(self) -> str:
+        """Return the order-independent digest of everything recorded so far."""
+        text = "\n".join(sorted(self._digest_lines))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        """Write summary.json atomically."""
+        data = json.dumps(summary, indent=2, sort_keys=True).encode()
+        write_atomic(self.run_dir / "summary.json", data)
+
+    def close(self) -> None:
+        """Flush and close the JSON Lines files."""
+        self._pages.close()
+        self._images.close()
+
+    def _portless(self, url: str) -> str:
+        netloc = urlsplit(url).netloc
+        if self._port and netloc.endswith(self._port):
+            return url.replace(netloc, netloc.removesuffix(self._port) + ":PORT", 1)
+        return url
+
+    def _count_error(self, counter: str, error: Any) -> None:
+        if error is not None:
+            self.counts[counter] += 1
+            self.errors[str(error.kind)] += 1

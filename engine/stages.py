@@ -1,0 +1,118 @@
+"""One stage of the pipeline: items in from a bounded queue, work on an Executor, results out.
+
+Every stage of every model runs through run_stage, so a stage's logic exists once and the
+model is only the Executor it is handed. Closing the output is the caller's `finally`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any, Final
+
+LOGGER = logging.getLogger(__name__)
+END: Final = None  # the end-of-stream marker a stage puts on its output queue
+
+
+@dataclass
+class StageStats:
+    """What one stage did. Updated only on the event-loop thread."""
+
+    model: str
+    workers: int
+    items: int = 0
+    errors: int = 0
+    busy_s: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+
+    def add(self, busy_s: float, failed: bool) -> None:
+        """Count one finished item and the time a worker spent on it."""
+        self.items += 1
+        self.errors += failed
+        self.busy_s += busy_s
+        self.finished = time.perf_counter()
+
+    @property
+    def wall_s(self) -> float:
+        """Seconds from the first item's start to the last item's end."""
+        if self.started is None or self.finished is None:
+            return 0.0
+        return self.finished - self.started
+
+
+def call_timed(work: Callable[[Any], Any], item: Any) -> tuple[Any, float]:
+    """Run work(item) in the worker and return its result with the seconds it took."""
+    start = time.perf_counter()
+    return work(item), time.perf_counter() - start
+
+
+async def run_stage(
+    work: Callable[[Any], Any],
+    inbox: asyncio.Queue[Any],
+    emit: Callable[[Any], Awaitable[None]],
+    fail: Callable[[Any, BaseException], Any],
+    executor: Executor,
+    in_flight: int,
+    stats: StageStats,
+) -> None:
+    """Feed each inbox item to work on executor, at most in_flight at once, until END."""
+
+    async def worker() -> None:
+        while (item := await inbox.get()) is not END:
+            if stats.started is None:
+                stats.started = time.perf_counter()
+            await emit(await _run_one(work, item, fail, executor, stats))
+        inbox.put_nowait(END)  # pass the marker on to the sibling workers
+
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+
+
+async def _run_one(
+    work: Callable[[Any], Any],
+    item: Any,
+    fail: Callable[[Any, BaseException], Any],
+    executor: Executor,
+    stats: StageStats,
+) -> Any:
+    """Run one item; an exception the work did not expect becomes a failure record."""
+    try:
+        result, busy_s = await asyncio.wrap_future(executor.submit(call_timed, work, item))
+    except Exception as exc:
+        LOGGER.error("stage work failed on %r", _describe(item), exc_info=exc)
+        stats.add(0.0, failed=True)
+        return fail(item, exc)
+    stats.add(busy_s, failed=getattr(result, "error", None) is not None)
+    return result
+
+
+def _describe(item: Any) -> str:
+    return getattr(item, "url", repr(item)[:200])
+
+
+class TimedFetcher:
+    """Wraps the crawl's Fetcher to count each fetch and the time a worker spent on it."""
+
+    def __init__(self, fetcher: Any, stats: StageStats) -> None:
+        self._fetcher = fetcher
+        self._stats = stats
+
+    async def page(self, url: str, depth: int, site: str) -> Any:
+        """Fetch and parse one page, timed."""
+        return await self._timed(self._fetcher.page(url, depth, site))
+
+    async def resource(self, url: str) -> Any:
+        """Fetch bytes, timed."""
+        return await self._timed(self._fetcher.resource(url))
+
+    async def _timed(self, fetch: Awaitable[Any]) -> Any:
+        start = time.perf_counter()
+        if self._stats.started is None:
+            self._stats.started = start
+        result = await fetch
+        self._stats.add(time.perf_counter() - start, failed=result.error is not None)
+        return result

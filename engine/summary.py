@@ -1,0 +1,72 @@
+"""Turn a finished run into summary.json's dictionary and a table for the terminal."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from engine.config import RunConfig
+from engine.records import RunRecorder
+from engine.stages import StageStats
+
+COUNT_KEYS = ("pages", "pages_failed", "images", "images_failed", "thumbnails", "bytes")
+
+
+def build_summary(
+    config: RunConfig,
+    recorder: RunRecorder,
+    stages: dict[str, StageStats],
+    skipped: Counter[str],
+    wall_s: float,
+) -> dict[str, Any]:
+    """Return the summary of a run as plain JSON-ready data."""
+    return {
+        "start_url": config.start_url,
+        "run_dir": str(config.run_dir),
+        "counts": {key: recorder.counts[key] for key in COUNT_KEYS},
+        "errors": dict(sorted(recorder.errors.items())),
+        "skipped": dict(sorted(skipped.items())),
+        "stages": {name: _stage_row(stats) for name, stats in stages.items()},
+        "wall_s": round(wall_s, 3),
+        "digest": recorder.digest(),
+    }
+
+
+def _stage_row(stats: StageStats) -> dict[str, Any]:
+    per_s = stats.items / stats.wall_s if stats.wall_s else 0.0
+    return {
+        "model": stats.model,
+        "workers": stats.workers,
+        "items": stats.items,
+        "errors": stats.errors,
+        "busy_s": round(stats.busy_s, 3),
+        "wall_s": round(stats.wall_s, 3),
+        "per_s": round(per_s, 1),
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """Render the summary as the table printed at the end of a run."""
+    counts = summary["counts"]
+    lines = [
+        f"pages {counts['pages']} ({counts['pages_failed']} failed)   "
+        f"images {counts['images']} ({counts['images_failed']} failed)   "
+        f"thumbnails {counts['thumbnails']}   {counts['bytes'] / 1e6:.1f} MB downloaded",
+        "",
+        f"{'stage':<8}{'model':<12}{'workers':>8}{'items':>8}{'busy s':>9}{'wall s':>9}"
+        f"{'items/s':>9}",
+    ]
+    for name, row in summary["stages"].items():
+        lines.append(
+            f"{name:<8}{row['model']:<12}{row['workers']:>8}{row['items']:>8}"
+            f"{row['busy_s']:>9.2f}{row['wall_s']:>9.2f}{row['per_s']:>9.1f}"
+        )
+    lines.append("")
+    lines.append("errors  " + (_pairs(summary["errors"]) or "none"))
+    lines.append("skipped " + (_pairs(summary["skipped"]) or "none"))
+    lines.append(f"wall time {summary['wall_s']:.2f} s   digest {summary['digest'][:16]}")
+    return "\n".join(lines)
+
+
+def _pairs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {count}" for kind, count in counts.items())

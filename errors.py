@@ -1,0 +1,38 @@
+"""Failures as plain data: every stage records errors with these, across threads and processes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class ErrorKind(StrEnum):
+    """Why a fetch or a processing step failed; the summary counts these."""
+
+    HTTP = "http"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    TOO_LARGE = "too_large"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    OFFSITE_REDIRECT = "offsite_redirect"
+    INVALID_URL = "invalid_url"
+    UNDECODABLE = "undecodable"
+    DECOMPRESSION_BOMB = "decompression_bomb"
+    DISK = "disk"
+    INTERNAL = "internal"
+
+
+class ErrorInfo(NamedTuple):
+    """One failure: its kind and a one-line message. Pickles, unlike most library exceptions."""
+
+    kind: ErrorKind
+    message: str
+
+    @classmethod
+    def internal(cls, exc: BaseException) -> ErrorInfo:
+        """Describe an exception nobody expected."""
+        return cls(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}")
+
+    def as_json(self) -> dict[str, str]:
+        """Return the error as the JSON object the run files use."""
+        return {"kind": str(self.kind), "message": self.message}

@@ -1,0 +1,28 @@
+"""Write files atomically: a reader sees the whole file or no file, never half of one."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+TEMP_PREFIX = ".tmp-"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write data to path through a temporary file in the same folder, then rename."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        # Interrupted or failed (disk full): remove the partial temp file, keep the error.
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return the hex SHA-256 of data."""
+    return hashlib.sha256(data).hexdigest()

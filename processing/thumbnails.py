@@ -1,0 +1,134 @@
+"""Make thumbnails with Pillow: decode once at reduced scale, upright, in a savable mode.
+
+Opaque images become JPEG (quality 85); images with transparency become PNG, because
+JPEG has no alpha and PNG opens everywhere. Pillow's decompression-bomb limit stays on.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+from typing import NamedTuple
+
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from errors import ErrorInfo, ErrorKind
+from processing.files import sha256_hex, write_atomic
+from processing.originals import Saved
+
+THUMBNAILS_DIR = "thumbnails"
+JPEG_QUALITY = 85
+# Decode at least this many times the largest thumbnail, as Image.thumbnail's reducing_gap.
+DRAFT_GAP = 2
+ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})
+# What a broken file can make Pillow raise while decoding.
+DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error)
+
+
+class Thumbnail(NamedTuple):
+    """One thumbnail file, path relative to the run folder."""
+
+    size: int
+    path: str
+    sha256: str
+
+
+class ImageResult(NamedTuple):
+    """Everything known about one image URL at the end of the pipeline."""
+
+    url: str
+    original: str
+    sha256: str
+    size: int = 0
+    width: int = 0
+    height: int = 0
+    thumbnails: tuple[Thumbnail, ...] = ()
+    error: ErrorInfo | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every thumbnail was made."""
+        return self.error is None
+
+
+def make_thumbnails(saved: Saved, run_dir: str, sizes: tuple[int, ...]) -> ImageResult:
+    """Make one thumbnail per size (the longest side) from a saved original."""
+    try:
+        width, height, image = load_upright(Path(run_dir, saved.path), max(sizes))
+    except Image.DecompressionBombError as exc:
+        return _failed(saved, ErrorKind.DECOMPRESSION_BOMB, str(exc))
+    except DECODE_ERRORS as exc:
+        return _failed(saved, ErrorKind.UNDECODABLE, f"{type(exc).__name__}: {exc}")
+    try:
+        thumbnails = _write_thumbnails(image, saved.sha256, Path(run_dir), sizes)
+    except OSError as exc:
+        return _failed(saved, ErrorKind.DISK, str(exc))
+    return ImageResult(saved.url, saved.path, saved.sha256, saved.size, width, height, thumbnails)
+
+
+def load_upright(path: Path, largest: int) -> tuple[int, int, Image.Image]:
+    """Return the displayed size and a decoded, EXIF-rotated image at least 2x largest."""
+    with Image.open(path) as image:
+        orientation = image.getexif().get(ExifTags.Base.Orientation)
+        width, height = image.size
+        if orientation in ROTATED_ORIENTATIONS:
+            width, height = height, width
+        # For JPEG, draft() makes the decoder itself scale by 1/2, 1/4 or 1/8: the big saving.
+        image.draft(None, _fit(image.size, largest * DRAFT_GAP))
+        image.load()
+        return width, height, to_savable_mode(ImageOps.exif_transpose(image))
+
+
+def to_savable_mode(image: Image.Image) -> Image.Image:
+    """Convert any mode to RGB, L, RGBA or LA, keeping transparency where there is some."""
+    mode = image.mode
+    if mode in ("RGB", "L", "RGBA", "LA"):
+        return image
+    if mode == "P":
+        return image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if mode in ("PA", "RGBa", "La"):
+        return image.convert("RGBA")
+    if mode.startswith("I;16"):
+        # 16-bit samples: scale to 8 bits rather than clip everything above 255 to white.
+        return image.convert("I").point(lambda value: value / 256).convert("L")
+    if mode in ("1", "I", "F"):
+        return image.convert("L")
+    return image.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX
+
+
+def _write_thumbnails(
+    image: Image.Image, sha256: str, run_dir: Path, sizes: tuple[int, ...]
+) -> tuple[Thumbnail, ...]:
+    """Shrink step by step from the largest size down, saving each; return them by size."""
+    made = []
+    for size in sorted(set(sizes), reverse=True):
+        image = image.copy() if made else image
+        image.thumbnail((size, size))
+        made.append(_save(image, size, sha256, run_dir))
+    return tuple(sorted(made))
+
+
+def _save(image: Image.Image, size: int, sha256: str, run_dir: Path) -> Thumbnail:
+    """Encode one thumbnail and write it atomically; the hash comes from the encoded bytes."""
+    has_alpha = image.mode in ("RGBA", "LA")
+    buffer = io.BytesIO()
+    if has_alpha:
+        image.save(buffer, "PNG")
+    else:
+        image.save(buffer, "JPEG", quality=JPEG_QUALITY)
+    relative = f"{THUMBNAILS_DIR}/{size}/{sha256}{'.png' if has_alpha else '.jpg'}"
+    data = buffer.getvalue()
+    write_atomic(run_dir / relative, data)
+    return Thumbnail(size, relative, sha256_hex(data))
+
+
+def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
+    """Return size scaled to fit in a box x box square (never larger than it is)."""
+    scale = min(1.0, box / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _failed(saved: Saved, kind: ErrorKind, message: str) -> ImageResult:
+    error = ErrorInfo(kind, message)
+    return ImageResult(saved.url, saved.path, saved.sha256, saved.size, error=error)
