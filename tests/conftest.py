@@ -1,0 +1,127 @@
+"""Shared fixtures: real aiohttp servers on 127.0.0.1 (port 0), real files in tmp dirs."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from PIL import Image
+
+from engine.models import MODEL_NAMES
+
+
+@pytest.fixture(params=MODEL_NAMES)
+def model(request: pytest.FixtureRequest) -> str:
+    """Each concurrency model by name: tests that take it run once per model."""
+    return request.param
+
+
+class MiniSite:
+    """A hand-built site for one test: add_page('/a', links=['/b']), then serve it."""
+
+    def __init__(self) -> None:
+        self.app = web.Application()
+        self.hits: dict[str, int] = {}
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.delay_s = 0.0
+
+    def add(self, path: str, handler) -> None:
+        """Serve path with an aiohttp handler, counting requests and concurrency."""
+
+        async def counted(request: web.Request) -> web.StreamResponse:
+            self.hits[path] = self.hits.get(path, 0) + 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                if self.delay_s:
+                    await asyncio.sleep(self.delay_s)
+                return await handler(request)
+            finally:
+                self.in_flight -= 1
+
+        self.app.router.add_get(path, counted)
+
+    def add_page(self, path: str, links: list[str] = (), images: list[str] = ()) -> None:
+        """Serve an HTML page linking to links and showing images."""
+        body = "".join(f'<a href="{link}">link</a>' for link in links)
+        body += "".join(f'<img src="{image}">' for image in images)
+        html = f"<html><body>{body}</body></html>"
+
+        async def page(request: web.Request) -> web.Response:
+            return web.Response(text=html, content_type="text/html")
+
+        self.add(path, page)
+
+    def add_bytes(self, path: str, data: bytes, content_type: str = "image/jpeg") -> None:
+        """Serve fixed bytes."""
+
+        async def raw(request: web.Request) -> web.Response:
+            return web.Response(body=data, content_type=content_type)
+
+        self.add(path, raw)
+
+
+@contextmanager
+def serving(app: web.Application) -> Iterator[str]:
+    """Run an aiohttp app on 127.0.0.1 in a background thread; yield its origin."""
+    loop = asyncio.new_event_loop()
+    # A short shutdown: handlers that never answer must not hold the test up.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+    started = threading.Event()
+    origin: list[str] = []
+
+    async def start() -> None:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        origin.append(f"http://127.0.0.1:{runner.addresses[0][1]}")
+        started.set()
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
+    started.wait(10)
+    try:
+        yield origin[0]
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        _cancel_leftovers(loop)
+        loop.close()
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel handlers still waiting (a server that never answers), so none leaks."""
+    leftovers = asyncio.all_tasks(loop)
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+
+
+@pytest.fixture
+def mini_site() -> MiniSite:
+    """An empty hand-built site; serve it with `serving(mini_site.app)`."""
+    return MiniSite()
+
+
+def photo_bytes(size: tuple[int, int] = (640, 480), fmt: str = "JPEG", **save: object) -> bytes:
+    """A noisy (photo-like) RGB image encoded in fmt."""
+    image = Image.effect_noise(size, 50).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    """A fresh, not yet created, run folder."""
+    return tmp_path / "run"

@@ -1,0 +1,119 @@
+"""The model registry: every model runs the same stage code to the same results, each on
+the threads or processes its name promises."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import threading
+import time
+from typing import NamedTuple
+
+import pytest
+
+from engine.models import MODELS
+from engine.stages import END, StageStats, run_stage
+
+
+class Where(NamedTuple):
+    item: int
+    square: int
+    pid: int
+    thread: int
+    started: float
+    ended: float
+
+
+def square_where(item: int) -> Where:
+    """Stage work for the tests: picklable, slow enough to overlap, says where it ran."""
+    started = time.perf_counter()
+    if item == 13:
+        raise ValueError("unlucky item")
+    time.sleep(0.01)
+    return Where(
+        item, item * item, os.getpid(), threading.get_ident(), started, time.perf_counter()
+    )
+
+
+def run_items(model_name: str, items: list[int], workers: int = 3) -> tuple[list, StageStats]:
+    """Push items through run_stage on the named model; return results and stats."""
+    model = MODELS[model_name]
+    stats = StageStats(model_name, model.workers(workers))
+    results: list = []
+
+    async def main() -> None:
+        inbox: asyncio.Queue = asyncio.Queue(4)
+
+        async def emit(result: Where | str) -> None:
+            results.append(result)
+
+        async def feed() -> None:
+            for item in items:
+                await inbox.put(item)
+            await inbox.put(END)
+
+        with model.make_executor(stats.workers) as executor:
+            await asyncio.gather(
+                feed(),
+                run_stage(
+                    square_where,
+                    inbox,
+                    emit,
+                    lambda item, exc: f"failed {item}",
+                    executor,
+                    stats.workers,
+                    stats,
+                ),
+            )
+        results.append(threading.get_ident())  # the loop's own thread, last
+
+    asyncio.run(main())
+    return results, stats
+
+
+def test_every_model_gives_the_same_results(model: str) -> None:
+    results, stats = run_items(model, list(range(12)))
+    results.pop()
+    assert sorted(r.square for r in results) == [i * i for i in range(12)]
+    assert stats.items == 12 and stats.errors == 0
+
+
+def test_a_failing_item_is_recorded_and_the_stage_goes_on(model: str) -> None:
+    results, stats = run_items(model, [12, 13, 14])
+    results.pop()
+    assert "failed 13" in results
+    assert sorted(r.item for r in results if isinstance(r, Where)) == [12, 14]
+    assert stats.errors == 1
+
+
+def overlaps(results: list[Where]) -> bool:
+    spans = sorted((r.started, r.ended) for r in results)
+    return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans))
+
+
+@pytest.mark.parametrize(
+    ("model", "in_main_process", "on_loop_thread", "concurrent"),
+    [
+        ("asyncio", True, True, False),
+        ("sequential", True, False, False),
+        ("threads", True, False, True),
+        ("processes", False, False, True),
+    ],
+)
+def test_each_model_runs_where_its_name_says(
+    model: str, in_main_process: bool, on_loop_thread: bool, concurrent: bool
+) -> None:
+    results, _ = run_items(model, list(range(9)))
+    loop_thread = results.pop()
+    assert all((r.pid == os.getpid()) == in_main_process for r in results)
+    assert all((r.thread == loop_thread) == on_loop_thread for r in results)
+    if in_main_process:
+        assert overlaps(results) == concurrent
+    else:
+        assert len({r.pid for r in results}) > 1
+
+
+def test_sequential_uses_one_worker_whatever_is_asked() -> None:
+    assert MODELS["sequential"].workers(8) == 1
+    assert MODELS["threads"].workers(8) == 8

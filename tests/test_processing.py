@@ -1,0 +1,173 @@
+"""Originals and thumbnails: saved once, atomically, by hash; every mode made savable."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from engine.records import prepare_run_dir
+from errors import ErrorKind
+from processing.originals import Original, save_original, sniff_extension
+from processing.thumbnails import make_thumbnails
+from tests.conftest import photo_bytes
+
+SIZES = (64, 128)
+
+
+@pytest.fixture
+def ready_dir(run_dir: Path) -> Path:
+    prepare_run_dir(run_dir, SIZES)
+    return run_dir
+
+
+def encoded(image: Image.Image, fmt: str, **save: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+def colour_source(mode: str, size: tuple[int, int] = (300, 200)) -> Image.Image:
+    """Colour noise in mode; modes with alpha get a real gradient of transparency."""
+    bands = [Image.effect_noise(size, 40 + 10 * i) for i in range(3)]
+    image = Image.merge("RGB", bands)
+    if "A" in mode:
+        image.putalpha(Image.linear_gradient("L").resize(size))
+    return image.convert(mode)
+
+
+def thumbnails_of(data: bytes, run_dir: Path) -> tuple:
+    saved = save_original(Original("http://h/i", data), str(run_dir))
+    return make_thumbnails(saved, str(run_dir), SIZES)
+
+
+def no_temp_files(run_dir: Path) -> bool:
+    return not [p for p in run_dir.rglob("*") if p.name.startswith(".tmp-")]
+
+
+def test_original_is_named_by_its_hash_and_saved_once(ready_dir: Path) -> None:
+    data = photo_bytes()
+    first = save_original(Original("http://h/a/../../etc/passwd", data), str(ready_dir))
+    second = save_original(Original("http://other/b.jpg", data), str(ready_dir))
+    assert first.path == second.path == f"originals/{first.sha256}.jpg"
+    assert (ready_dir / first.path).read_bytes() == data
+    assert len(list((ready_dir / "originals").iterdir())) == 1
+    assert no_temp_files(ready_dir)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "extension"),
+    [
+        ("JPEG", ".jpg"),
+        ("PNG", ".png"),
+        ("GIF", ".gif"),
+        ("WEBP", ".webp"),
+        ("BMP", ".bmp"),
+        ("TIFF", ".tif"),
+    ],
+)
+def test_extension_comes_from_the_bytes(fmt: str, extension: str) -> None:
+    assert sniff_extension(encoded(Image.new("RGB", (4, 4)), fmt)) == extension
+
+
+def test_unknown_bytes_get_bin() -> None:
+    assert sniff_extension(b"<html>not an image</html>") == ".bin"
+
+
+def test_disk_error_is_recorded_not_raised(tmp_path: Path) -> None:
+    saved = save_original(Original("http://h/i", b"x"), str(tmp_path / "missing"))
+    assert saved.error is not None and saved.error.kind == ErrorKind.DISK
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt", "thumb_mode"),
+    [
+        ("RGB", "JPEG", "RGB"),
+        ("L", "JPEG", "L"),
+        ("CMYK", "JPEG", "RGB"),
+        ("RGBA", "PNG", "RGBA"),
+        ("LA", "PNG", "LA"),
+        ("P", "GIF", "RGB"),
+        ("RGBA", "WEBP", "RGBA"),
+        ("RGB", "TIFF", "RGB"),
+        ("RGB", "BMP", "RGB"),
+    ],
+)
+def test_every_mode_becomes_a_valid_thumbnail(
+    ready_dir: Path, mode: str, fmt: str, thumb_mode: str
+) -> None:
+    result = thumbnails_of(encoded(colour_source(mode), fmt), ready_dir)
+    assert result.ok, result.error
+    assert (result.width, result.height) == (300, 200)
+    for thumb in result.thumbnails:
+        with Image.open(ready_dir / thumb.path) as made:
+            assert max(made.size) == thumb.size
+            assert made.mode == thumb_mode
+            assert made.format == ("PNG" if "A" in thumb_mode else "JPEG")
+
+
+def test_palette_with_transparency_keeps_its_alpha(ready_dir: Path) -> None:
+    source = Image.new("P", (100, 100), 0)
+    source.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    result = thumbnails_of(encoded(source, "GIF", transparency=0), ready_dir)
+    with Image.open(ready_dir / result.thumbnails[0].path) as made:
+        assert made.mode == "RGBA"
+
+
+def test_sixteen_bit_greyscale_is_scaled_not_clipped(ready_dir: Path) -> None:
+    result = thumbnails_of(encoded(Image.new("I;16", (200, 100), 32768), "PNG"), ready_dir)
+    with Image.open(ready_dir / result.thumbnails[0].path) as made:
+        assert made.mode == "L"
+        assert 120 <= made.getpixel((10, 10)) <= 136  # half of full scale, not white
+
+
+def test_exif_orientation_is_applied(ready_dir: Path) -> None:
+    # Stored 300 wide and 100 high, left half white: orientation 6 means "rotate 90 clockwise"
+    # to display, so the upright thumbnail is tall, with the white half on top.
+    source = Image.new("RGB", (300, 100), "black")
+    source.paste("white", (0, 0, 150, 100))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    result = thumbnails_of(encoded(source, "JPEG", exif=exif), ready_dir)
+    assert (result.width, result.height) == (100, 300)
+    with Image.open(ready_dir / result.thumbnails[-1].path) as made:
+        assert made.size == (43, 128)
+        assert made.getpixel((21, 10))[0] > 200 and made.getpixel((21, 118))[0] < 50
+
+
+def test_large_jpeg_is_decoded_at_reduced_scale(ready_dir: Path) -> None:
+    result = thumbnails_of(photo_bytes((2400, 1600)), ready_dir)
+    assert [Image.open(ready_dir / t.path).size for t in result.thumbnails] == [(64, 43), (128, 85)]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"random bytes \x00\x01\x02", b"<html>not an image</html>", photo_bytes()[:2000]],
+    ids=["empty", "random", "html", "truncated"],
+)
+def test_broken_images_are_recorded_as_undecodable(ready_dir: Path, data: bytes) -> None:
+    result = thumbnails_of(data, ready_dir)
+    assert result.error is not None and result.error.kind == ErrorKind.UNDECODABLE
+    assert result.thumbnails == ()
+    assert no_temp_files(ready_dir)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG that claims width x height pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_is_refused(ready_dir: Path) -> None:
+    result = thumbnails_of(png_header_only(40_000, 40_000), ready_dir)
+    assert result.error is not None and result.error.kind == ErrorKind.DECOMPRESSION_BOMB
