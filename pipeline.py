@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import time
 from contextlib import AsyncExitStack
 from datetime import datetime
@@ -88,6 +89,7 @@ class Pipeline:
             self.crawler = Crawler(
                 self.config.start_url, settings, fetcher, self.on_page, self.on_download
             )
+            await self.crawler.prepare()
             async with asyncio.TaskGroup() as stages:
                 stages.create_task(self.crawl())
                 stages.create_task(self.write(write_pool))
@@ -371,13 +373,13 @@ def serve(
 @site_options
 def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> None:
     """Crawl URL (default: the local test site) and thumbnail every image found."""
-    from testsite import ServeOptions, SiteSpec, site_process
-
     start_url = _checked_url(url) if url else None
     run_dir = _new_run_dir(out)
     if start_url:
         _run_and_report(_run_config(start_url, run_dir, options), quiet)
         return
+    from testsite import ServeOptions, SiteSpec, site_process  # builds the site's images
+
     spec = SiteSpec(
         pages=options["site_pages"], images=options["site_images"], seed=options["seed"]
     )
@@ -423,11 +425,19 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
         with logging_redirect_tqdm():
             summary = asyncio.run(Pipeline(config, progress).run())
     except SiteUnreachable as exc:
+        _remove_if_made(config.run_dir)
         raise click.ClickException(str(exc)) from None
     finally:
         progress.close()
     click.echo(format_summary(summary))
     click.echo(f"Results in {config.run_dir}/")
+
+
+def _remove_if_made(run_dir: Path) -> None:
+    """Remove a run folder that holds only what this run created before it failed to start."""
+    files = [path for path in run_dir.rglob("*") if path.is_file()]
+    if all(path.stat().st_size == 0 for path in files):
+        shutil.rmtree(run_dir)
 
 
 def _checked_url(url: str) -> str:

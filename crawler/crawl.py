@@ -86,14 +86,17 @@ class Crawler:
         self._robots: dict[str, asyncio.Task[Robots]] = {}
         self.frontier: Frontier | None = None
 
-    async def run(self) -> None:
-        """Crawl from the start URL until no work is left."""
+    async def prepare(self) -> None:
+        """Fetch the site's robots.txt and seed the queue; raise SiteUnreachable if it is down."""
         robots = await self._robots_for(origin(self.start_url))
         self.frontier = Frontier(
             netloc(self.start_url), robots, self._settings.max_pages, self._settings.max_depth
         )
         if self.frontier.admit_page(self.start_url, 0):
             self._put(PAGE_NEXT, self.start_url, 0)
+
+    async def run(self) -> None:
+        """Crawl from the start URL until no work is left (prepare() first)."""
         workers = [asyncio.create_task(self._work()) for _ in range(self._settings.concurrency)]
         try:
             await self._queue.join()

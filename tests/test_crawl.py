@@ -43,6 +43,7 @@ def crawl(origin: str, **settings: object) -> Crawled:
             crawler = Crawler(
                 f"{origin}/", config, AsyncFetcher(session, config.limits), on_page, on_image
             )
+            await crawler.prepare()
             await crawler.run()
             return crawler
 
