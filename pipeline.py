@@ -24,6 +24,7 @@ import os
 import shutil
 import time
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -37,6 +38,7 @@ from crawler.http import FetchLimits, Response
 from crawler.pages import Page
 from crawler.urls import normalize
 from engine.config import RunConfig, StageConfig
+from engine.fetchers import open_fetcher
 from engine.models import MODEL_NAMES, MODELS
 from engine.progress import Progress
 from engine.records import RunRecorder, prepare_run_dir
@@ -59,10 +61,13 @@ class Pipeline:
         self.recorder = RunRecorder(config.run_dir, config.start_url)
         self.to_write: asyncio.Queue[Original | None] = asyncio.Queue(config.queue_size)
         self.to_resize: asyncio.Queue[Saved | None] = asyncio.Queue(config.queue_size)
+        self.crawl_model = MODELS[config.crawl_model]
         self.write_model = MODELS[config.write.model]
         self.resize_model = MODELS[config.resize.model]
         self.stats = {
-            "crawl": StageStats(config.crawl_model, config.crawl.concurrency),
+            "crawl": StageStats(
+                config.crawl_model, self.crawl_model.workers(config.crawl.concurrency)
+            ),
             "write": StageStats(config.write.model, self.write_model.workers(config.write.workers)),
             "resize": StageStats(
                 config.resize.model, self.resize_model.workers(config.resize.workers)
@@ -72,22 +77,22 @@ class Pipeline:
 
     async def run(self) -> dict[str, Any]:
         """Run all three stages at once and return the run's summary."""
-        from crawler.fetch_async import AsyncFetcher, make_session  # aiohttp loads slowly
-
-        settings, started = self.config.crawl, time.perf_counter()
+        started = time.perf_counter()
         async with AsyncExitStack() as stack:
+            settings = replace(self.config.crawl, concurrency=self.stats["crawl"].workers)
+            fetcher = await open_fetcher(self.crawl_model, settings, stack)
             write_pool = stack.enter_context(
                 self.write_model.make_executor(self.stats["write"].workers)
             )
             resize_pool = stack.enter_context(
                 self.resize_model.make_executor(self.stats["resize"].workers)
             )
-            session = await stack.enter_async_context(
-                make_session(settings.limits, settings.concurrency, settings.per_host)
-            )
-            fetcher = TimedFetcher(AsyncFetcher(session, settings.limits), self.stats["crawl"])
             self.crawler = Crawler(
-                self.config.start_url, settings, fetcher, self.on_page, self.on_download
+                self.config.start_url,
+                settings,
+                TimedFetcher(fetcher, self.stats["crawl"]),
+                self.on_page,
+                self.on_download,
             )
             await self.crawler.prepare()
             async with asyncio.TaskGroup() as stages:

@@ -10,12 +10,14 @@ import asyncio
 import aiohttp
 
 from crawler.http import (
-    ErrorInfo,
+    Attempt,
     ErrorKind,
     FetchLimits,
     Response,
     TooLarge,
     backoff_delay,
+    describe,
+    failed_attempt,
     http_error,
     should_retry,
 )
@@ -39,37 +41,35 @@ def make_session(limits: FetchLimits, concurrency: int, per_host: int) -> aiohtt
 async def fetch(session: aiohttp.ClientSession, url: str, limits: FetchLimits) -> Response:
     """Fetch url, retrying transient failures with backoff; never raises for network trouble."""
     for attempt in range(limits.retries + 1):
-        response, retry, retry_after = await _attempt(session, url, limits)
-        if not retry or attempt == limits.retries:
-            return response
-        await asyncio.sleep(backoff_delay(attempt, limits, retry_after))
+        outcome = await _attempt(session, url, limits)
+        if not outcome.retry or attempt == limits.retries:
+            return outcome.response
+        await asyncio.sleep(backoff_delay(attempt, limits, outcome.retry_after))
     raise AssertionError("unreachable: the last attempt always returns")
 
 
-async def _attempt(
-    session: aiohttp.ClientSession, url: str, limits: FetchLimits
-) -> tuple[Response, bool, str | None]:
-    """Make one request; return the response, whether to retry, and any Retry-After."""
+async def _attempt(session: aiohttp.ClientSession, url: str, limits: FetchLimits) -> Attempt:
+    """Make one request and say whether it is worth another."""
     try:
         async with session.get(url, max_redirects=limits.max_redirects) as resp:
             final_url, content_type = str(resp.url), resp.headers.get("Content-Type", "")
             if resp.status >= 300:
                 error = http_error(resp.status, resp.reason or "")
                 failed = Response(url, final_url, resp.status, content_type, b"", error)
-                return failed, should_retry(resp.status), resp.headers.get("Retry-After")
+                return Attempt(failed, should_retry(resp.status), resp.headers.get("Retry-After"))
             body = await _read_capped(resp, limits.max_bytes)
-            return Response(url, final_url, resp.status, content_type, body, None), False, None
+            return Attempt(Response(url, final_url, resp.status, content_type, body, None))
     except TooLarge as exc:
-        return _failed(url, ErrorKind.TOO_LARGE, str(exc)), False, None
+        return failed_attempt(url, ErrorKind.TOO_LARGE, str(exc))
     except aiohttp.TooManyRedirects:
         message = f"more than {limits.max_redirects} redirects"
-        return _failed(url, ErrorKind.TOO_MANY_REDIRECTS, message), False, None
+        return failed_attempt(url, ErrorKind.TOO_MANY_REDIRECTS, message)
     except (aiohttp.InvalidURL, ValueError) as exc:
-        return _failed(url, ErrorKind.INVALID_URL, f"{type(exc).__name__}: {exc}"), False, None
+        return failed_attempt(url, ErrorKind.INVALID_URL, describe(exc))
     except TimeoutError:
-        return _failed(url, ErrorKind.TIMEOUT, f"no answer in {limits.timeout_s:g}s"), True, None
+        return failed_attempt(url, ErrorKind.TIMEOUT, f"no answer in {limits.timeout_s:g}s")
     except aiohttp.ClientError as exc:
-        return _failed(url, ErrorKind.CONNECTION, f"{type(exc).__name__}: {exc}"), True, None
+        return failed_attempt(url, ErrorKind.CONNECTION, describe(exc))
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
@@ -83,11 +83,6 @@ async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
             raise TooLarge(f"body exceeds {max_bytes} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _failed(url: str, kind: ErrorKind, message: str) -> Response:
-    """A Response that carries only an error."""
-    return Response(url, url, 0, "", b"", ErrorInfo(kind, message))
 
 
 class AsyncFetcher:

@@ -13,6 +13,7 @@ from errors import ErrorInfo, ErrorKind
 USER_AGENT = "concurrency-demo/0.1 (Python concurrency reference crawler)"
 ROBOTS_AGENT = "concurrency-demo"
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+RETRYABLE_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.CONNECTION})
 MAX_BACKOFF_S = 30.0
 
 
@@ -46,6 +47,26 @@ class Response(NamedTuple):
 
 class TooLarge(Exception):
     """The body passed FetchLimits.max_bytes; raised while streaming, before it is all read."""
+
+
+class Attempt(NamedTuple):
+    """One try at a fetch: its response, whether to try again, and the server's Retry-After."""
+
+    response: Response
+    retry: bool = False
+    retry_after: str | None = None
+
+
+def failed_attempt(url: str, kind: ErrorKind, message: str) -> Attempt:
+    """An attempt that got no response; timeouts and connection errors are worth a retry."""
+    return Attempt(
+        Response(url, url, 0, "", b"", ErrorInfo(kind, message)), kind in RETRYABLE_KINDS
+    )
+
+
+def describe(exc: BaseException) -> str:
+    """One line naming an exception and its message."""
+    return f"{type(exc).__name__}: {exc}"
 
 
 def http_error(status: int, reason: str = "") -> ErrorInfo:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import AsyncExitStack
+from dataclasses import replace
 
 import pytest
 from aiohttp import web
 
 from crawler.crawl import Crawler, CrawlSettings, SiteUnreachable
-from crawler.fetch_async import AsyncFetcher, make_session
 from crawler.http import FetchLimits
+from engine.fetchers import open_fetcher
+from engine.models import MODELS
 from errors import ErrorKind
 from tests.conftest import MiniSite, serving
 
@@ -26,10 +29,12 @@ class Crawled:
         self.images = {i.url: i for i in images}
 
 
-def crawl(origin: str, **settings: object) -> Crawled:
-    """Crawl origin/ with the asyncio fetcher and collect what it emits."""
+def crawl(origin: str, model: str = "asyncio", **settings: object) -> Crawled:
+    """Crawl origin/ on the named model and collect what it emits."""
     settings.setdefault("limits", FAST)
+    settings.setdefault("concurrency", 4)
     config = CrawlSettings(**settings)
+    config = replace(config, concurrency=MODELS[model].workers(config.concurrency))
     pages, images = [], []
 
     async def main() -> Crawler:
@@ -39,10 +44,9 @@ def crawl(origin: str, **settings: object) -> Crawled:
         async def on_image(response) -> None:
             images.append(response)
 
-        async with make_session(config.limits, config.concurrency, config.per_host) as session:
-            crawler = Crawler(
-                f"{origin}/", config, AsyncFetcher(session, config.limits), on_page, on_image
-            )
+        async with AsyncExitStack() as stack:
+            fetcher = await open_fetcher(MODELS[model], config, stack)
+            crawler = Crawler(f"{origin}/", config, fetcher, on_page, on_image)
             await crawler.prepare()
             await crawler.run()
             return crawler
@@ -64,34 +68,34 @@ def status_sequence(*responses: tuple[int, dict]) -> callable:
     return handler
 
 
-def test_every_reachable_page_is_fetched_once(mini_site: MiniSite) -> None:
+def test_every_reachable_page_is_fetched_once(mini_site: MiniSite, model: str) -> None:
     mini_site.add_page("/", links=["/a", "/b", "/a#top", "./b", "/a/../a"])
     mini_site.add_page("/a", links=["/", "/b", "/c"])
     mini_site.add_page("/b", links=["/a"])
     mini_site.add_page("/c", links=["/"])
     with serving(mini_site.app) as origin:
-        result = crawl(origin)
+        result = crawl(origin, model)
     assert set(result.pages) == {"/", "/a", "/b", "/c"}
     assert all(page.ok for page in result.pages.values())
     assert mini_site.hits == {"/": 1, "/a": 1, "/b": 1, "/c": 1}
     assert result.pages["/c"].depth == 2
 
 
-def test_robots_txt_is_obeyed(mini_site: MiniSite) -> None:
+def test_robots_txt_is_obeyed(mini_site: MiniSite, model: str) -> None:
     mini_site.add_page("/", links=["/private/secret", "/public"])
     mini_site.add_page("/public")
     mini_site.add_page("/private/secret")
     robots = "User-agent: *\nDisallow: /private/\n"
     mini_site.add_bytes("/robots.txt", robots.encode(), "text/plain")
     with serving(mini_site.app) as origin:
-        result = crawl(origin)
+        result = crawl(origin, model)
     assert set(result.pages) == {"/", "/public"}
     assert "/private/secret" not in mini_site.hits
     assert result.crawler.frontier.skipped["robots"] == 1
 
 
 def test_pages_stay_on_the_site_but_images_may_come_from_other_hosts(
-    mini_site: MiniSite,
+    mini_site: MiniSite, model: str
 ) -> None:
     cdn = MiniSite()
     cdn.add_bytes("/photo.jpg", b"jpeg bytes")
@@ -101,29 +105,31 @@ def test_pages_stay_on_the_site_but_images_may_come_from_other_hosts(
             "/", links=[f"{cdn_origin}/elsewhere"], images=[f"{cdn_origin}/photo.jpg"]
         )
         with serving(mini_site.app) as origin:
-            result = crawl(origin)
+            result = crawl(origin, model)
     assert set(result.pages) == {"/"}
     assert result.images[f"{cdn_origin}/photo.jpg"].body == b"jpeg bytes"
     assert "/elsewhere" not in cdn.hits
     assert result.crawler.frontier.skipped["offsite"] == 1
 
 
-def test_transient_errors_are_retried_honouring_retry_after(mini_site: MiniSite) -> None:
+def test_transient_errors_are_retried_honouring_retry_after(
+    mini_site: MiniSite, model: str
+) -> None:
     mini_site.add("/", status_sequence((503, {"Retry-After": "0"}), (429, {"Retry-After": "1"})))
     with serving(mini_site.app) as origin:
         started = time.perf_counter()
-        result = crawl(origin)
+        result = crawl(origin, model)
         elapsed = time.perf_counter() - started
     assert result.pages["/"].ok
     assert mini_site.hits["/"] == 3
     assert elapsed >= 0.9  # waited as Retry-After: 1 asked
 
 
-def test_persistent_errors_are_recorded_after_the_retries(mini_site: MiniSite) -> None:
+def test_persistent_errors_are_recorded_after_the_retries(mini_site: MiniSite, model: str) -> None:
     mini_site.add_page("/", links=["/broken", "/missing"])
     mini_site.add("/broken", status_sequence(*[(500, {})] * 10))
     with serving(mini_site.app) as origin:
-        result = crawl(origin)
+        result = crawl(origin, model)
     assert result.pages["/broken"].error.kind == ErrorKind.HTTP
     assert result.pages["/broken"].status == 500
     assert mini_site.hits["/broken"] == FAST.retries + 1
@@ -132,7 +138,7 @@ def test_persistent_errors_are_recorded_after_the_retries(mini_site: MiniSite) -
     assert result.pages["/"].ok
 
 
-def test_a_body_over_the_size_cap_is_refused(mini_site: MiniSite) -> None:
+def test_a_body_over_the_size_cap_is_refused(mini_site: MiniSite, model: str) -> None:
     mini_site.add_page("/", links=["/huge"])
 
     async def huge(request: web.Request) -> web.StreamResponse:
@@ -144,11 +150,11 @@ def test_a_body_over_the_size_cap_is_refused(mini_site: MiniSite) -> None:
 
     mini_site.add("/huge", huge)
     with serving(mini_site.app) as origin:
-        result = crawl(origin, limits=FetchLimits(max_bytes=1_000_000, retries=0))
+        result = crawl(origin, model, limits=FetchLimits(max_bytes=1_000_000, retries=0))
     assert result.pages["/huge"].error.kind == ErrorKind.TOO_LARGE
 
 
-def test_a_server_that_never_answers_times_out(mini_site: MiniSite) -> None:
+def test_a_server_that_never_answers_times_out(mini_site: MiniSite, model: str) -> None:
     mini_site.add_page("/", links=["/slow"])
 
     async def slow(request: web.Request) -> web.Response:
@@ -157,11 +163,13 @@ def test_a_server_that_never_answers_times_out(mini_site: MiniSite) -> None:
 
     mini_site.add("/slow", slow)
     with serving(mini_site.app) as origin:
-        result = crawl(origin, limits=FetchLimits(timeout_s=0.3, retries=0))
+        result = crawl(origin, model, limits=FetchLimits(timeout_s=0.3, retries=0))
     assert result.pages["/slow"].error.kind == ErrorKind.TIMEOUT
 
 
-def test_redirects_are_followed_and_the_target_fetched_once(mini_site: MiniSite) -> None:
+def test_redirects_are_followed_and_the_target_fetched_once(
+    mini_site: MiniSite, model: str
+) -> None:
     mini_site.add_page("/", links=["/old", "/loop", "/away"])
     mini_site.add_page("/new", links=["/next"])
     mini_site.add_page("/next", links=["/new"])
@@ -182,7 +190,7 @@ def test_redirects_are_followed_and_the_target_fetched_once(mini_site: MiniSite)
         ]:
             mini_site.add(path, redirect_to(target))
         with serving(mini_site.app) as origin:
-            result = crawl(origin, limits=FetchLimits(retries=0, max_redirects=5))
+            result = crawl(origin, model, limits=FetchLimits(retries=0, max_redirects=5))
     assert result.pages["/old"].final_url == f"{origin}/new"
     assert mini_site.hits["/new"] == 1  # the later link from /next is known already
     assert "/new" not in result.pages and result.pages["/next"].ok
@@ -190,32 +198,34 @@ def test_redirects_are_followed_and_the_target_fetched_once(mini_site: MiniSite)
     assert result.pages["/away"].error.kind == ErrorKind.OFFSITE_REDIRECT
 
 
-def test_requests_in_flight_never_exceed_the_concurrency_cap(mini_site: MiniSite) -> None:
+def test_requests_in_flight_never_exceed_the_concurrency_cap(
+    mini_site: MiniSite, model: str
+) -> None:
     paths = [f"/p{i}" for i in range(24)]
     mini_site.add_page("/", links=paths)
     for path in paths:
         mini_site.add_page(path)
     mini_site.delay_s = 0.05
     with serving(mini_site.app) as origin:
-        result = crawl(origin, concurrency=4)
+        result = crawl(origin, model, concurrency=4)
     assert len(result.pages) == 25
-    assert mini_site.peak_in_flight == 4
+    assert mini_site.peak_in_flight == MODELS[model].workers(4)
 
 
-def test_page_and_depth_limits_stop_the_crawl(mini_site: MiniSite) -> None:
+def test_page_and_depth_limits_stop_the_crawl(mini_site: MiniSite, model: str) -> None:
     for depth in range(6):
         mini_site.add_page(f"/d{depth}" if depth else "/", links=[f"/d{depth + 1}"])
     mini_site.add_page("/d6")
     with serving(mini_site.app) as origin:
-        deep = crawl(origin, max_depth=2)
-        few = crawl(origin, max_pages=3)
+        deep = crawl(origin, model, max_depth=2)
+        few = crawl(origin, model, max_pages=3)
     assert set(deep.pages) == {"/", "/d1", "/d2"}
     assert len(few.pages) == 3
     assert few.crawler.frontier.skipped["max_pages"] == 1
 
 
-def test_an_unreachable_site_stops_the_crawl_with_a_clear_error() -> None:
+def test_an_unreachable_site_stops_the_crawl_with_a_clear_error(model: str) -> None:
     with serving(web.Application()) as origin:
         pass  # the server is gone: its port now refuses connections
     with pytest.raises(SiteUnreachable, match="cannot reach"):
-        crawl(origin, limits=FetchLimits(retries=0))
+        crawl(origin, model, limits=FetchLimits(retries=0))

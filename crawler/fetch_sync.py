@@ -1,0 +1,124 @@
+"""Fetch one URL with requests, with retries and a size cap: the twin of fetch_async.py.
+
+The threads, processes and sequential crawls run these functions inside their workers, so
+parsing happens in the worker too. Each worker thread (and so each worker process) keeps
+its own requests.Session, as requests advises: a Session is not safe to share across threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import Executor
+
+import requests
+
+from crawler.http import (
+    Attempt,
+    ErrorKind,
+    FetchLimits,
+    Response,
+    TooLarge,
+    backoff_delay,
+    describe,
+    failed_attempt,
+    http_error,
+    should_retry,
+)
+from crawler.pages import Page, to_page
+
+CHUNK_BYTES = 64 * 1024
+# Per-worker state by design: each thread (or process) gets its own Session and pool.
+_worker = threading.local()
+
+
+def fetch(url: str, limits: FetchLimits) -> Response:
+    """Fetch url, retrying transient failures with backoff; never raises for network trouble."""
+    for attempt in range(limits.retries + 1):
+        outcome = _attempt(_session(limits), url, limits)
+        if not outcome.retry or attempt == limits.retries:
+            return outcome.response
+        time.sleep(backoff_delay(attempt, limits, outcome.retry_after))
+    raise AssertionError("unreachable: the last attempt always returns")
+
+
+def fetch_page(url: str, depth: int, site: str, limits: FetchLimits) -> Page:
+    """Fetch and parse one page (in the worker, so the parsing is parallel where it can be)."""
+    return to_page(fetch(url, limits), depth, site)
+
+
+class ExecutorFetcher:
+    """The crawl's Fetcher for the threads, processes and sequential models."""
+
+    def __init__(self, executor: Executor, limits: FetchLimits) -> None:
+        self._executor = executor
+        self._limits = limits
+
+    async def page(self, url: str, depth: int, site: str) -> Page:
+        """Fetch and parse one page in a worker."""
+        future = self._executor.submit(fetch_page, url, depth, site, self._limits)
+        return await asyncio.wrap_future(future)
+
+    async def resource(self, url: str) -> Response:
+        """Fetch an image or a robots.txt in a worker."""
+        return await asyncio.wrap_future(self._executor.submit(fetch, url, self._limits))
+
+
+def _session(limits: FetchLimits) -> requests.Session:
+    """Return this worker's Session, making it on first use."""
+    session = getattr(_worker, "session", None)
+    if session is None:
+        session = requests.Session()
+        session.headers["User-Agent"] = limits.user_agent
+        session.max_redirects = limits.max_redirects
+        _worker.session = session
+    return session
+
+
+def _attempt(session: requests.Session, url: str, limits: FetchLimits) -> Attempt:
+    """Make one request and say whether it is worth another."""
+    deadline = time.monotonic() + limits.timeout_s
+    try:
+        with session.get(url, stream=True, timeout=limits.timeout_s) as resp:
+            content_type = resp.headers.get("Content-Type", "")
+            if resp.status_code >= 300:
+                error = http_error(resp.status_code, resp.reason or "")
+                failed = Response(url, resp.url, resp.status_code, content_type, b"", error)
+                retry_after = resp.headers.get("Retry-After")
+                return Attempt(failed, should_retry(resp.status_code), retry_after)
+            body = _read_capped(resp, limits.max_bytes, deadline)
+            return Attempt(Response(url, resp.url, resp.status_code, content_type, body, None))
+    except TooLarge as exc:
+        return failed_attempt(url, ErrorKind.TOO_LARGE, str(exc))
+    except requests.TooManyRedirects:
+        message = f"more than {limits.max_redirects} redirects"
+        return failed_attempt(url, ErrorKind.TOO_MANY_REDIRECTS, message)
+    except (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.MissingSchema,
+        ValueError,
+    ) as exc:
+        return failed_attempt(url, ErrorKind.INVALID_URL, describe(exc))
+    except (requests.Timeout, TimeoutError):
+        return failed_attempt(url, ErrorKind.TIMEOUT, f"no answer in {limits.timeout_s:g}s")
+    except requests.RequestException as exc:
+        return failed_attempt(url, ErrorKind.CONNECTION, describe(exc))
+
+
+def _read_capped(resp: requests.Response, max_bytes: int, deadline: float) -> bytes:
+    """Read the (decompressed) body, stopping past max_bytes or past the total deadline."""
+    length = resp.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise TooLarge(f"Content-Length {length} exceeds {max_bytes} bytes")
+    chunks, size = [], 0
+    # requests' timeout bounds each read, not the whole body: a trickle needs the deadline.
+    for chunk in resp.iter_content(CHUNK_BYTES):
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(f"body exceeds {max_bytes} bytes")
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        chunks.append(chunk)
+    return b"".join(chunks)
