@@ -39,11 +39,12 @@ from crawler.pages import Page
 from crawler.urls import normalize
 from engine.config import RunConfig, StageConfig
 from engine.fetchers import open_fetcher
+from engine.looplag import LoopLag
 from engine.models import MODEL_NAMES, MODELS
 from engine.progress import Progress
 from engine.records import RunRecorder, prepare_run_dir
 from engine.stages import END, StageStats, TimedFetcher, run_stage
-from engine.summary import build_summary, format_summary
+from engine.summary import build_summary, cpu_seconds, format_summary
 from errors import ErrorInfo
 from processing.originals import Original, Saved, save_original
 from processing.thumbnails import ImageResult, make_thumbnails
@@ -77,7 +78,9 @@ class Pipeline:
 
     async def run(self) -> dict[str, Any]:
         """Run all three stages at once and return the run's summary."""
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
+        lag = LoopLag()
+        watcher = asyncio.create_task(lag.watch())
         async with AsyncExitStack() as stack:
             settings = replace(self.config.crawl, concurrency=self.stats["crawl"].workers)
             fetcher = await open_fetcher(self.crawl_model, settings, stack)
@@ -99,13 +102,18 @@ class Pipeline:
                 stages.create_task(self.crawl())
                 stages.create_task(self.write(write_pool))
                 stages.create_task(self.resize(resize_pool))
+        watcher.cancel()
         self.recorder.close()
         summary = build_summary(
             self.config,
             self.recorder,
             self.stats,
             self.crawler.frontier.skipped,
-            time.perf_counter() - started,
+            {
+                "wall_s": time.perf_counter() - started,
+                "cpu_s": cpu_seconds() - cpu_started,
+                "loop_lag": lag.as_json(),
+            },
         )
         self.recorder.write_summary(summary)
         return summary

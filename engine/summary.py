@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 from collections import Counter
 from typing import Any
 
@@ -17,9 +18,9 @@ def build_summary(
     recorder: RunRecorder,
     stages: dict[str, StageStats],
     skipped: Counter[str],
-    wall_s: float,
+    costs: dict[str, Any],
 ) -> dict[str, Any]:
-    """Return the summary of a run as plain JSON-ready data."""
+    """Return the summary of a run as plain JSON-ready data; costs has wall_s, cpu_s, loop_lag."""
     return {
         "start_url": config.start_url,
         "run_dir": str(config.run_dir),
@@ -27,9 +28,17 @@ def build_summary(
         "errors": dict(sorted(recorder.errors.items())),
         "skipped": dict(sorted(skipped.items())),
         "stages": {name: _stage_row(stats) for name, stats in stages.items()},
-        "wall_s": round(wall_s, 3),
+        "wall_s": round(costs["wall_s"], 3),
+        "cpu_s": round(costs["cpu_s"], 3),
+        "loop_lag": costs["loop_lag"],
         "digest": recorder.digest(),
     }
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its children that have exited."""
+    usages = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return sum(usage.ru_utime + usage.ru_stime for usage in usages)
 
 
 def _stage_row(stats: StageStats) -> dict[str, Any]:
@@ -64,7 +73,13 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines.append("")
     lines.append("errors  " + (_pairs(summary["errors"]) or "none"))
     lines.append("skipped " + (_pairs(summary["skipped"]) or "none"))
-    lines.append(f"wall time {summary['wall_s']:.2f} s   digest {summary['digest'][:16]}")
+    lag = summary["loop_lag"]
+    lines.append(
+        f"wall {summary['wall_s']:.2f} s   cpu {summary['cpu_s']:.2f} s "
+        f"({summary['cpu_s'] / max(summary['wall_s'], 1e-9):.2f} cores)   "
+        f"loop lag max {lag['max_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms"
+    )
+    lines.append(f"digest {summary['digest']}")
     return "\n".join(lines)
 
 
