@@ -110,6 +110,7 @@ class Pipeline:
             self.stats,
             self.crawler.frontier.skipped,
             {
+                "started": started,
                 "wall_s": time.perf_counter() - started,
                 "cpu_s": cpu_seconds() - cpu_started,
                 "loop_lag": lag.as_json(),

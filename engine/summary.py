@@ -20,14 +20,14 @@ def build_summary(
     skipped: Counter[str],
     costs: dict[str, Any],
 ) -> dict[str, Any]:
-    """Return the summary of a run as plain JSON-ready data; costs has wall_s, cpu_s, loop_lag."""
+    """Return the summary of a run as JSON-ready data (costs: started, wall_s, cpu_s, loop_lag)."""
     return {
         "start_url": config.start_url,
         "run_dir": str(config.run_dir),
         "counts": {key: recorder.counts[key] for key in COUNT_KEYS},
         "errors": dict(sorted(recorder.errors.items())),
         "skipped": dict(sorted(skipped.items())),
-        "stages": {name: _stage_row(stats) for name, stats in stages.items()},
+        "stages": {name: _stage_row(stats, costs["started"]) for name, stats in stages.items()},
         "wall_s": round(costs["wall_s"], 3),
         "cpu_s": round(costs["cpu_s"], 3),
         "loop_lag": costs["loop_lag"],
@@ -41,8 +41,11 @@ def cpu_seconds() -> float:
     return sum(usage.ru_utime + usage.ru_stime for usage in usages)
 
 
-def _stage_row(stats: StageStats) -> dict[str, Any]:
+def _stage_row(stats: StageStats, run_started: float) -> dict[str, Any]:
+    """One stage's costs; start_s and end_s are seconds since the run started."""
     per_s = stats.items / stats.wall_s if stats.wall_s else 0.0
+    start_s = (stats.started or run_started) - run_started
+    end_s = (stats.finished or run_started) - run_started
     return {
         "model": stats.model,
         "workers": stats.workers,
@@ -51,6 +54,8 @@ def _stage_row(stats: StageStats) -> dict[str, Any]:
         "busy_s": round(stats.busy_s, 3),
         "wall_s": round(stats.wall_s, 3),
         "per_s": round(per_s, 1),
+        "start_s": round(start_s, 3),
+        "end_s": round(end_s, 3),
     }
 
 

@@ -1,0 +1,126 @@
+"""The whole pipeline under every model: the same site gives the same outputs, byte for byte."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from crawler.crawl import CrawlSettings
+from crawler.http import FetchLimits
+from engine.config import RunConfig, StageConfig
+from engine.models import MODEL_NAMES
+from engine.progress import Progress
+from pipeline import Pipeline
+from tests.conftest import MiniSite, photo_bytes, serving
+
+DEFAULTS = {"crawl": "asyncio", "write": "threads", "resize": "processes"}
+SINGLE_SWAPS = [
+    {**DEFAULTS, stage: model}
+    for stage in DEFAULTS
+    for model in MODEL_NAMES
+    if DEFAULTS[stage] != model
+]
+MIXED = [
+    {"crawl": "threads", "write": "processes", "resize": "threads"},
+    {"crawl": "processes", "write": "asyncio", "resize": "sequential"},
+    {"crawl": "sequential", "write": "sequential", "resize": "asyncio"},
+]
+
+
+def encoded(image: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def small_site() -> Iterator[str]:
+    """Twelve pages, ten images of several formats (one broken), served for the module."""
+    site = MiniSite()
+    images = {
+        "/i/photo.jpg": photo_bytes((900, 600)),
+        "/i/alpha.png": encoded(Image.new("RGBA", (300, 200), (10, 200, 30, 100)), "PNG"),
+        "/i/grey.jpg": encoded(Image.effect_noise((400, 300), 30), "JPEG"),
+        "/i/pal.gif": encoded(Image.effect_noise((200, 200), 60).convert("P"), "GIF"),
+        "/i/web.webp": photo_bytes((500, 400), "WEBP"),
+        "/i/broken.jpg": b"\xff\xd8\xff truncated",
+    }
+    for index in range(4):
+        images[f"/i/extra{index}.jpg"] = photo_bytes((320 + 40 * index, 240))
+    for path, data in images.items():
+        site.add_bytes(path, data)
+    names = sorted(images)
+    for index in range(12):
+        links = [f"/p{n}" if n else "/" for n in ((index * 5 + k) % 12 for k in (1, 2, 3))]
+        shown = [names[(index + k) % len(names)] for k in (0, 3)]
+        site.add_page(f"/p{index}" if index else "/", links=[*links, "/"], images=shown)
+    site.delay_s = 0.01  # enough latency for the stages to overlap
+    with serving(site.app) as origin:
+        yield origin
+
+
+def run(origin: str, run_dir: Path, models: dict[str, str]) -> dict:
+    config = RunConfig(
+        start_url=f"{origin}/",
+        run_dir=run_dir,
+        crawl=CrawlSettings(concurrency=4, limits=FetchLimits(retries=1, backoff_s=0.01)),
+        crawl_model=models["crawl"],
+        write=StageConfig(models["write"], 2),
+        resize=StageConfig(models["resize"], 2),
+        sizes=(32, 64),
+    )
+    return asyncio.run(Pipeline(config, Progress(enabled=False)).run())
+
+
+def files_of(run_dir: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(run_dir)): path.read_bytes()
+        for folder in ("originals", "thumbnails")
+        for path in sorted((run_dir / folder).rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(small_site: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    run_dir = tmp_path_factory.mktemp("reference") / "run"
+    return run(small_site, run_dir, DEFAULTS), run_dir
+
+
+def test_the_default_run_finds_everything(reference: tuple[dict, Path]) -> None:
+    summary, run_dir = reference
+    assert summary["counts"]["pages"] == 12
+    assert summary["counts"]["images"] == 10
+    assert summary["errors"] == {"undecodable": 1}
+    assert summary["counts"]["thumbnails"] == 2 * 9
+    assert len(files_of(run_dir)) == 10 + 2 * 9
+    assert not list(run_dir.rglob(".tmp-*"))
+
+
+@pytest.mark.parametrize(
+    "models", SINGLE_SWAPS + MIXED, ids=lambda m: "-".join(f"{k}={v}" for k, v in m.items())
+)
+def test_every_model_produces_identical_outputs(
+    small_site: str, reference: tuple[dict, Path], tmp_path: Path, models: dict[str, str]
+) -> None:
+    expected, expected_dir = reference
+    summary = run(small_site, tmp_path / "run", models)
+    assert summary["digest"] == expected["digest"]
+    assert summary["counts"] == expected["counts"]
+    assert files_of(tmp_path / "run") == files_of(expected_dir)
+    assert {name: row["model"] for name, row in summary["stages"].items()} == models
+
+
+def test_stages_overlap_in_time(reference: tuple[dict, Path]) -> None:
+    summary, run_dir = reference
+    images = [json.loads(line) for line in (run_dir / "images.jsonl").read_text().splitlines()]
+    assert len(images) == 10
+    crawl, write, resize = (summary["stages"][name] for name in ("crawl", "write", "resize"))
+    assert write["start_s"] < crawl["end_s"]
+    assert resize["start_s"] < crawl["end_s"]  # thumbnails were made while pages were fetched
