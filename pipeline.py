@@ -147,7 +147,12 @@ class Pipeline:
 
     async def resize(self, executor: Any) -> None:
         """Stage 3: make the thumbnails of each saved original."""
-        work = partial(make_thumbnails, run_dir=str(self.config.run_dir), sizes=self.config.sizes)
+        work = partial(
+            make_thumbnails,
+            run_dir=str(self.config.run_dir),
+            sizes=self.config.sizes,
+            analysis=self.config.analysis,
+        )
         await run_stage(
             work,
             self.to_resize,
@@ -382,6 +387,12 @@ def serve(
     show_default=True,
     type=SizeList(),
     help="Thumbnail sizes (longest side, pixels).",
+)
+@click.option(
+    "--analysis/--no-analysis",
+    default=False,
+    show_default=True,
+    help="Also find each image's dominant colours in pure Python (holds the GIL).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @site_options

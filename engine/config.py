@@ -30,6 +30,7 @@ class RunConfig:
     write: StageConfig = StageConfig("threads", 4)
     resize: StageConfig = StageConfig("processes", os.cpu_count() or 1)
     sizes: tuple[int, ...] = DEFAULT_SIZES
+    analysis: bool = False  # the pure-Python dominant-colours step
     # Bounded queues between stages: a fast stage waits for a slow one instead of
     # piling its output up in memory.
     queue_size: int = 32

@@ -70,6 +70,7 @@ class RunRecorder:
             "height": image.height or None,
             "bytes": image.size,
             "sha256": image.sha256 or None,
+            "colours": list(image.colours) or None,
         }
         self._images.write(json.dumps(row) + "\n")
         self.counts["images"] += 1
@@ -77,7 +78,7 @@ class RunRecorder:
         self.counts["bytes"] += image.size
         self._count_error("images_failed", image.error)
         shas = " ".join(t.sha256 for t in image.thumbnails)
-        line = f"image {self._portless(image.url)} {image.sha256} {shas}"
+        line = f"image {self._portless(image.url)} {image.sha256} {shas} {' '.join(image.colours)}"
         self._digest_lines.append(line.rstrip())
 
     def digest(self) -> str:

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from errors import ErrorInfo, ErrorKind
+from processing.colours import dominant_colours
 from processing.files import sha256_hex, write_atomic
 from processing.originals import Saved
 
@@ -44,6 +45,7 @@ class ImageResult(NamedTuple):
     width: int = 0
     height: int = 0
     thumbnails: tuple[Thumbnail, ...] = ()
+    colours: tuple[str, ...] = ()
     error: ErrorInfo | None = None
 
     @property
@@ -52,19 +54,24 @@ class ImageResult(NamedTuple):
         return self.error is None
 
 
-def make_thumbnails(saved: Saved, run_dir: str, sizes: tuple[int, ...]) -> ImageResult:
-    """Make one thumbnail per size (the longest side) from a saved original."""
+def make_thumbnails(
+    saved: Saved, run_dir: str, sizes: tuple[int, ...], analysis: bool = False
+) -> ImageResult:
+    """Make one thumbnail per size (the longest side); with analysis, find dominant colours."""
     try:
         width, height, image = load_upright(Path(run_dir, saved.path), max(sizes))
     except Image.DecompressionBombError as exc:
         return _failed(saved, ErrorKind.DECOMPRESSION_BOMB, str(exc))
     except DECODE_ERRORS as exc:
         return _failed(saved, ErrorKind.UNDECODABLE, f"{type(exc).__name__}: {exc}")
+    colours = dominant_colours(image) if analysis else ()
     try:
         thumbnails = _write_thumbnails(image, saved.sha256, Path(run_dir), sizes)
     except OSError as exc:
         return _failed(saved, ErrorKind.DISK, str(exc))
-    return ImageResult(saved.url, saved.path, saved.sha256, saved.size, width, height, thumbnails)
+    return ImageResult(
+        saved.url, saved.path, saved.sha256, saved.size, width, height, thumbnails, colours
+    )
 
 
 def load_upright(path: Path, largest: int) -> tuple[int, int, Image.Image]:

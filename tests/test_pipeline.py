@@ -65,7 +65,7 @@ def small_site() -> Iterator[str]:
         yield origin
 
 
-def run(origin: str, run_dir: Path, models: dict[str, str]) -> dict:
+def run(origin: str, run_dir: Path, models: dict[str, str], analysis: bool = False) -> dict:
     config = RunConfig(
         start_url=f"{origin}/",
         run_dir=run_dir,
@@ -74,6 +74,7 @@ def run(origin: str, run_dir: Path, models: dict[str, str]) -> dict:
         write=StageConfig(models["write"], 2),
         resize=StageConfig(models["resize"], 2),
         sizes=(32, 64),
+        analysis=analysis,
     )
     return asyncio.run(Pipeline(config, Progress(enabled=False)).run())
 
@@ -124,3 +125,15 @@ def test_stages_overlap_in_time(reference: tuple[dict, Path]) -> None:
     crawl, write, resize = (summary["stages"][name] for name in ("crawl", "write", "resize"))
     assert write["start_s"] < crawl["end_s"]
     assert resize["start_s"] < crawl["end_s"]  # thumbnails were made while pages were fetched
+
+
+def test_the_analysis_step_gives_the_same_colours_on_threads_and_processes(
+    small_site: str, tmp_path: Path
+) -> None:
+    runs = {
+        model: run(small_site, tmp_path / model, {**DEFAULTS, "resize": model}, analysis=True)
+        for model in ("threads", "processes")
+    }
+    assert runs["threads"]["digest"] == runs["processes"]["digest"]
+    rows = [json.loads(line) for line in (tmp_path / "threads" / "images.jsonl").open()]
+    assert sum(bool(row["colours"]) for row in rows) == 9  # every decodable image

@@ -12,6 +12,7 @@ from PIL import Image
 
 from engine.records import prepare_run_dir
 from errors import ErrorKind
+from processing.colours import dominant_colours
 from processing.originals import Original, save_original, sniff_extension
 from processing.thumbnails import make_thumbnails
 from tests.conftest import photo_bytes
@@ -171,3 +172,19 @@ def png_header_only(width: int, height: int) -> bytes:
 def test_decompression_bomb_is_refused(ready_dir: Path) -> None:
     result = thumbnails_of(png_header_only(40_000, 40_000), ready_dir)
     assert result.error is not None and result.error.kind == ErrorKind.DECOMPRESSION_BOMB
+
+
+def test_dominant_colours_finds_the_main_colours_most_common_first() -> None:
+    image = Image.new("RGB", (300, 200), (200, 30, 30))
+    image.paste((20, 20, 220), (0, 0, 100, 200))
+    colours = dominant_colours(image)
+    assert colours[:2] == ("#c81e1e", "#1414dc")
+    assert dominant_colours(image) == colours  # deterministic
+
+
+def test_analysis_adds_colours_to_the_result(ready_dir: Path) -> None:
+    saved = save_original(Original("http://h/i", photo_bytes()), str(ready_dir))
+    assert make_thumbnails(saved, str(ready_dir), SIZES).colours == ()
+    colours = make_thumbnails(saved, str(ready_dir), SIZES, analysis=True).colours
+    assert 1 <= len(colours) <= 5
+    assert all(len(colour) == 7 and colour.startswith("#") for colour in colours)
