@@ -24,19 +24,23 @@ import os
 import shutil
 import time
 from contextlib import AsyncExitStack
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
+from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from crawler.crawl import Crawler, CrawlSettings, SiteUnreachable
 from crawler.http import FetchLimits, Response
 from crawler.pages import Page
 from crawler.urls import normalize
+from engine.chart import plot
+from engine.compare import STAGES, CompareRequest, aggregate, plan_runs, run_all
+from engine.compare_report import format_table, write_results
 from engine.config import RunConfig, StageConfig
 from engine.fetchers import open_fetcher
 from engine.looplag import LoopLag
@@ -364,6 +368,13 @@ def serve(
     help="Largest response body accepted.",
 )
 @click.option(
+    "--crawl-model",
+    default="asyncio",
+    show_default=True,
+    type=click.Choice(MODEL_NAMES),
+    help="Model that fetches pages and images.",
+)
+@click.option(
     "--write-model",
     default="threads",
     show_default=True,
@@ -418,6 +429,138 @@ def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> Non
         _run_and_report(_run_config(f"{origin}/", run_dir, options), quiet)
 
 
+class NumberList(click.ParamType):
+    """A comma-separated list of numbers, e.g. 0,50,200."""
+
+    name = "list"
+
+    def __init__(self, kind: type, minimum: float) -> None:
+        self.kind = kind
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[Any, ...]:
+        """Parse '4,64,512' into (4, 64, 512), each at least the minimum."""
+        if isinstance(value, tuple):
+            return value
+        try:
+            numbers = tuple(self.kind(part) for part in str(value).split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list of numbers", param, ctx)
+        if any(number < self.minimum for number in numbers):
+            self.fail(f"{value!r}: every value must be at least {self.minimum:g}", param, ctx)
+        return numbers
+
+
+@cli.command()
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    type=click.Choice(STAGES),
+    help="Stage(s) to swap through the four models.  [default: all three]",
+)
+@click.option(
+    "--matrix",
+    type=click.Choice(["stages", "full"]),
+    default="stages",
+    show_default=True,
+    help="'full' runs all 64 combinations.",
+)
+@click.option(
+    "--repeat",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Runs of each configuration (interleaved); the table shows medians.",
+)
+@click.option(
+    "--latency-ms",
+    "latencies",
+    default="0",
+    show_default=True,
+    type=NumberList(float, 0),
+    help="Site latencies to sweep, e.g. 0,50,200.",
+)
+@click.option(
+    "--concurrency",
+    "concurrencies",
+    default="64",
+    show_default=True,
+    type=NumberList(int, 1),
+    help="Crawl concurrencies to sweep, e.g. 4,64,512.",
+)
+@click.option(
+    "--resize-workers",
+    default=str(os.cpu_count() or 1),
+    show_default=True,
+    type=NumberList(int, 1),
+    help="Resize worker counts to sweep.",
+)
+@click.option("--write-workers", default=4, show_default=True, type=click.IntRange(1, 512))
+@click.option("--site-pages", default=300, show_default=True, type=click.IntRange(1))
+@click.option("--site-images", default=150, show_default=True, type=click.IntRange(1))
+@click.option("--seed", default=1, show_default=True)
+@click.option("--sizes", default="128,256", show_default=True, type=SizeList())
+@click.option(
+    "--analysis/--no-analysis",
+    default=False,
+    show_default=True,
+    help="Add the pure-Python colours step to the resize stage.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the results; must be new or empty.  [default: output/compare-<timestamp>]",
+)
+def compare(stages: tuple[str, ...], matrix: str, repeat: int, **options: Any) -> None:
+    """Run the same crawl under several models and compare their costs side by side."""
+    from testsite import ServeOptions, SiteSpec, site_process
+
+    request = CompareRequest(
+        stages=stages or STAGES,
+        full_matrix=matrix == "full",
+        repeat=repeat,
+        latencies_ms=options["latencies"],
+        concurrencies=options["concurrencies"],
+        resize_workers=options["resize_workers"],
+        write_workers=options["write_workers"],
+    )
+    out = _new_run_dir(options["out"], prefix="compare-")
+    out.mkdir(parents=True, exist_ok=True)
+    spec = SiteSpec(
+        pages=options["site_pages"], images=options["site_images"], seed=options["seed"]
+    )
+    extra = [
+        "--sizes",
+        ",".join(map(str, options["sizes"])),
+        "--analysis" if options["analysis"] else "--no-analysis",
+    ]
+    plans = plan_runs(request)
+
+    def open_site(latency_ms: float) -> Any:
+        return site_process(spec, ServeOptions(latency_ms=latency_ms), SITE_CACHE)
+
+    with tqdm(total=len(plans), desc="compare runs", unit=" run", disable=None) as progress:
+        results = run_all(plans, open_site, out, extra, progress)
+    _report_compare(
+        out, results, {"request": asdict(request), "site": asdict(spec), "extra": extra}
+    )
+
+
+def _report_compare(out: Path, results: list[dict[str, Any]], request: dict[str, Any]) -> None:
+    """Print the table, write the files and the chart; a digest mismatch is an error."""
+    rows = aggregate(results)
+    write_results(out, rows, results, request)
+    click.echo(format_table(rows))
+    charted = plot(rows, out / "chart.png")
+    click.echo(
+        f"Results in {out}/ (results.json, results.csv"
+        + (", chart.png)" if charted else "; pip install '.[plot]' for chart.png)")
+    )
+    if not all(row["digest_ok"] for row in rows):
+        raise click.ClickException("the runs did not all produce the same outputs (digest)")
+
+
 def _run_config(start_url: str, run_dir: Path, options: dict[str, Any]) -> RunConfig:
     """Build the run's frozen configuration from the command-line options."""
     limits = FetchLimits(
@@ -438,6 +581,8 @@ def _run_config(start_url: str, run_dir: Path, options: dict[str, Any]) -> RunCo
         run_dir=run_dir,
         crawl=settings,
         sizes=options["sizes"],
+        analysis=options["analysis"],
+        crawl_model=options["crawl_model"],
         write=StageConfig(options["write_model"], options["write_workers"]),
         resize=StageConfig(options["resize_model"], options["resize_workers"]),
     )
@@ -473,10 +618,10 @@ def _checked_url(url: str) -> str:
     return normalized
 
 
-def _new_run_dir(out: Path | None) -> Path:
+def _new_run_dir(out: Path | None, prefix: str = "") -> Path:
     """Return a run folder that is new or empty (it is created by the run itself)."""
     if out is None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        stamp = prefix + datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("output") / stamp
         suffix = 1
         while out.exists():

@@ -82,7 +82,23 @@ def test_crawl_of_a_url_writes_the_run_folder_and_prints_a_summary(
     out = tmp_path / "run"
     with serving(mini_site.app) as origin:
         result = CliRunner().invoke(
-            cli, ["crawl", f"{origin}/", "--out", str(out), "--quiet", "--sizes", "64,32"]
+            cli,
+            [
+                "crawl",
+                f"{origin}/",
+                "--out",
+                str(out),
+                "--quiet",
+                "--sizes",
+                "64,32",
+                "--crawl-model",
+                "threads",
+                "--write-model",
+                "asyncio",
+                "--resize-model",
+                "sequential",
+                "--analysis",
+            ],
         )
     assert result.exit_code == 0, result.output
     assert f"Results in {out}/" in result.output
@@ -96,11 +112,13 @@ def test_crawl_of_a_url_writes_the_run_folder_and_prints_a_summary(
         "bytes": summary["counts"]["bytes"],
     }
     assert summary["errors"] == {"undecodable": 1}
-    assert set(summary["stages"]) == {"crawl", "write", "resize"}
+    models = {name: stage["model"] for name, stage in summary["stages"].items()}
+    assert models == {"crawl": "threads", "write": "asyncio", "resize": "sequential"}
     assert len(summary["digest"]) == 64
     images = [json.loads(line) for line in (out / "images.jsonl").read_text().splitlines()]
     good = next(row for row in images if row["ok"])
     assert set(good["thumbnails"]) == {"32", "64"}
+    assert good["colours"]  # --analysis reached the resize stage
     assert all((out / path).is_file() for path in good["thumbnails"].values())
 
 
