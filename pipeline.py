@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import shutil
 import time
 from contextlib import AsyncExitStack
 from dataclasses import asdict, replace
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,17 +31,25 @@ import click
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from crawler.crawl import Crawler, CrawlSettings, SiteUnreachable
-from crawler.http import FetchLimits, Response
+from crawler.crawl import Crawler, SiteUnreachable
+from crawler.http import Response
 from crawler.pages import Page
-from crawler.urls import normalize
-from engine.chart import plot
-from engine.compare import STAGES, CompareRequest, aggregate, plan_runs, run_all
-from engine.compare_report import format_table, write_results
-from engine.config import RunConfig, StageConfig
+from engine.cli_options import (
+    checked_url,
+    compare_options,
+    config_from_options,
+    crawl_options,
+    new_run_dir,
+    remove_if_made,
+    site_options,
+    stage_options,
+)
+from engine.compare import STAGES, CompareRequest, plan_runs, run_all
+from engine.compare_report import report_compare
+from engine.config import RunConfig
 from engine.fetchers import open_fetcher
 from engine.looplag import LoopLag
-from engine.models import MODEL_NAMES, MODELS
+from engine.models import MODELS
 from engine.progress import Progress
 from engine.records import RunRecorder, prepare_run_dir
 from engine.stages import END, StageStats, TimedFetcher, run_stage
@@ -217,69 +222,6 @@ def _failed_resize(saved: Saved, exc: BaseException) -> ImageResult:
 SITE_CACHE = Path(__file__).resolve().parent / ".cache" / "site"
 
 
-class SizeList(click.ParamType):
-    """A comma-separated list of thumbnail sizes in pixels, e.g. 128,256."""
-
-    name = "sizes"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[int, ...]:
-        """Parse '128,256' into (128, 256); every size between 8 and 4096."""
-        if isinstance(value, tuple):
-            return value
-        try:
-            sizes = tuple(sorted({int(part) for part in str(value).split(",")}))
-        except ValueError:
-            self.fail(f"{value!r} is not a comma-separated list of integers", param, ctx)
-        if not sizes or not all(8 <= size <= 4096 for size in sizes):
-            self.fail(f"{value!r}: each size must be between 8 and 4096 pixels", param, ctx)
-        return sizes
-
-
-def site_options(command: Any) -> Any:
-    """The options that shape the local test site, shared by `serve` and `crawl`."""
-    options = [
-        click.option(
-            "--site-pages",
-            default=500,
-            show_default=True,
-            type=click.IntRange(1, 1_000_000),
-            help="Pages on the local test site.",
-        ),
-        click.option(
-            "--site-images",
-            default=300,
-            show_default=True,
-            type=click.IntRange(1, 100_000),
-            help="Images on the local test site.",
-        ),
-        click.option("--seed", default=1, show_default=True, help="Seed of the generated site."),
-        click.option(
-            "--latency-ms",
-            default=0.0,
-            show_default=True,
-            type=click.FloatRange(0, 60_000),
-            help="Delay before every response.",
-        ),
-        click.option(
-            "--jitter-ms",
-            default=0.0,
-            show_default=True,
-            type=click.FloatRange(0, 60_000),
-            help="Random +- spread on the latency.",
-        ),
-        click.option(
-            "--error-rate",
-            default=0.0,
-            show_default=True,
-            type=click.FloatRange(0, 1),
-            help="Share of URLs that answer 503 once before succeeding.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log every retry and failure.")
 def cli(verbose: bool) -> None:
@@ -320,99 +262,15 @@ def serve(
 
 @cli.command()
 @click.argument("url", required=False)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Run folder; must be new or empty.  [default: output/<timestamp>]",
-)
-@click.option(
-    "--concurrency",
-    default=64,
-    show_default=True,
-    type=click.IntRange(1, 10_000),
-    help="Pages and images fetched at once.",
-)
-@click.option(
-    "--max-per-host",
-    type=click.IntRange(1, 10_000),
-    help="Connections to one host at once.  [default: --concurrency]",
-)
-@click.option(
-    "--max-pages",
-    default=10_000,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Stop admitting pages after this many.",
-)
-@click.option("--max-depth", type=click.IntRange(0), help="Links followed from the start page.")
-@click.option(
-    "--timeout",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(0.1, 3600),
-    help="Seconds one request may take, body included.",
-)
-@click.option(
-    "--retries",
-    default=3,
-    show_default=True,
-    type=click.IntRange(0, 20),
-    help="Retries on timeouts, connection errors, 429 and 5xx.",
-)
-@click.option("--max-redirects", default=10, show_default=True, type=click.IntRange(0, 100))
-@click.option(
-    "--max-bytes",
-    default=32 * 1024 * 1024,
-    show_default=True,
-    type=click.IntRange(1024),
-    help="Largest response body accepted.",
-)
-@click.option(
-    "--crawl-model",
-    default="asyncio",
-    show_default=True,
-    type=click.Choice(MODEL_NAMES),
-    help="Model that fetches pages and images.",
-)
-@click.option(
-    "--write-model",
-    default="threads",
-    show_default=True,
-    type=click.Choice(MODEL_NAMES),
-    help="Model that saves originals.",
-)
-@click.option("--write-workers", default=4, show_default=True, type=click.IntRange(1, 512))
-@click.option(
-    "--resize-model",
-    default="processes",
-    show_default=True,
-    type=click.Choice(MODEL_NAMES),
-    help="Model that makes thumbnails.",
-)
-@click.option(
-    "--resize-workers", default=os.cpu_count() or 1, show_default=True, type=click.IntRange(1, 512)
-)
-@click.option(
-    "--sizes",
-    default="128,256",
-    show_default=True,
-    type=SizeList(),
-    help="Thumbnail sizes (longest side, pixels).",
-)
-@click.option(
-    "--analysis/--no-analysis",
-    default=False,
-    show_default=True,
-    help="Also find each image's dominant colours in pure Python (holds the GIL).",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@crawl_options
+@stage_options
 @site_options
 def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> None:
     """Crawl URL (default: the local test site) and thumbnail every image found."""
-    start_url = _checked_url(url) if url else None
-    run_dir = _new_run_dir(out)
+    start_url = checked_url(url) if url else None
+    run_dir = new_run_dir(out)
     if start_url:
-        _run_and_report(_run_config(start_url, run_dir, options), quiet)
+        _run_and_report(config_from_options(start_url, run_dir, options), quiet)
         return
     from testsite import ServeOptions, SiteSpec, site_process  # builds the site's images
 
@@ -426,92 +284,11 @@ def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> Non
     )
     click.echo("Starting the local test site (its first start generates the images)...", err=True)
     with site_process(spec, serving, SITE_CACHE) as origin:
-        _run_and_report(_run_config(f"{origin}/", run_dir, options), quiet)
-
-
-class NumberList(click.ParamType):
-    """A comma-separated list of numbers, e.g. 0,50,200."""
-
-    name = "list"
-
-    def __init__(self, kind: type, minimum: float) -> None:
-        self.kind = kind
-        self.minimum = minimum
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[Any, ...]:
-        """Parse '4,64,512' into (4, 64, 512), each at least the minimum."""
-        if isinstance(value, tuple):
-            return value
-        try:
-            numbers = tuple(self.kind(part) for part in str(value).split(","))
-        except ValueError:
-            self.fail(f"{value!r} is not a comma-separated list of numbers", param, ctx)
-        if any(number < self.minimum for number in numbers):
-            self.fail(f"{value!r}: every value must be at least {self.minimum:g}", param, ctx)
-        return numbers
+        _run_and_report(config_from_options(f"{origin}/", run_dir, options), quiet)
 
 
 @cli.command()
-@click.option(
-    "--stage",
-    "stages",
-    multiple=True,
-    type=click.Choice(STAGES),
-    help="Stage(s) to swap through the four models.  [default: all three]",
-)
-@click.option(
-    "--matrix",
-    type=click.Choice(["stages", "full"]),
-    default="stages",
-    show_default=True,
-    help="'full' runs all 64 combinations.",
-)
-@click.option(
-    "--repeat",
-    default=3,
-    show_default=True,
-    type=click.IntRange(1, 100),
-    help="Runs of each configuration (interleaved); the table shows medians.",
-)
-@click.option(
-    "--latency-ms",
-    "latencies",
-    default="0",
-    show_default=True,
-    type=NumberList(float, 0),
-    help="Site latencies to sweep, e.g. 0,50,200.",
-)
-@click.option(
-    "--concurrency",
-    "concurrencies",
-    default="64",
-    show_default=True,
-    type=NumberList(int, 1),
-    help="Crawl concurrencies to sweep, e.g. 4,64,512.",
-)
-@click.option(
-    "--resize-workers",
-    default=str(os.cpu_count() or 1),
-    show_default=True,
-    type=NumberList(int, 1),
-    help="Resize worker counts to sweep.",
-)
-@click.option("--write-workers", default=4, show_default=True, type=click.IntRange(1, 512))
-@click.option("--site-pages", default=300, show_default=True, type=click.IntRange(1))
-@click.option("--site-images", default=150, show_default=True, type=click.IntRange(1))
-@click.option("--seed", default=1, show_default=True)
-@click.option("--sizes", default="128,256", show_default=True, type=SizeList())
-@click.option(
-    "--analysis/--no-analysis",
-    default=False,
-    show_default=True,
-    help="Add the pure-Python colours step to the resize stage.",
-)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the results; must be new or empty.  [default: output/compare-<timestamp>]",
-)
+@compare_options
 def compare(stages: tuple[str, ...], matrix: str, repeat: int, **options: Any) -> None:
     """Run the same crawl under several models and compare their costs side by side."""
     from testsite import ServeOptions, SiteSpec, site_process
@@ -525,7 +302,7 @@ def compare(stages: tuple[str, ...], matrix: str, repeat: int, **options: Any) -
         resize_workers=options["resize_workers"],
         write_workers=options["write_workers"],
     )
-    out = _new_run_dir(options["out"], prefix="compare-")
+    out = new_run_dir(options["out"], prefix="compare-")
     out.mkdir(parents=True, exist_ok=True)
     spec = SiteSpec(
         pages=options["site_pages"], images=options["site_images"], seed=options["seed"]
@@ -542,50 +319,7 @@ def compare(stages: tuple[str, ...], matrix: str, repeat: int, **options: Any) -
 
     with tqdm(total=len(plans), desc="compare runs", unit=" run", disable=None) as progress:
         results = run_all(plans, open_site, out, extra, progress)
-    _report_compare(
-        out, results, {"request": asdict(request), "site": asdict(spec), "extra": extra}
-    )
-
-
-def _report_compare(out: Path, results: list[dict[str, Any]], request: dict[str, Any]) -> None:
-    """Print the table, write the files and the chart; a digest mismatch is an error."""
-    rows = aggregate(results)
-    write_results(out, rows, results, request)
-    click.echo(format_table(rows))
-    charted = plot(rows, out / "chart.png")
-    click.echo(
-        f"Results in {out}/ (results.json, results.csv"
-        + (", chart.png)" if charted else "; pip install '.[plot]' for chart.png)")
-    )
-    if not all(row["digest_ok"] for row in rows):
-        raise click.ClickException("the runs did not all produce the same outputs (digest)")
-
-
-def _run_config(start_url: str, run_dir: Path, options: dict[str, Any]) -> RunConfig:
-    """Build the run's frozen configuration from the command-line options."""
-    limits = FetchLimits(
-        timeout_s=options["timeout"],
-        retries=options["retries"],
-        max_redirects=options["max_redirects"],
-        max_bytes=options["max_bytes"],
-    )
-    settings = CrawlSettings(
-        concurrency=options["concurrency"],
-        max_per_host=options["max_per_host"],
-        max_pages=options["max_pages"],
-        max_depth=options["max_depth"],
-        limits=limits,
-    )
-    return RunConfig(
-        start_url=start_url,
-        run_dir=run_dir,
-        crawl=settings,
-        sizes=options["sizes"],
-        analysis=options["analysis"],
-        crawl_model=options["crawl_model"],
-        write=StageConfig(options["write_model"], options["write_workers"]),
-        resize=StageConfig(options["resize_model"], options["resize_workers"]),
-    )
+    report_compare(out, results, {"request": asdict(request), "site": asdict(spec), "extra": extra})
 
 
 def _run_and_report(config: RunConfig, quiet: bool) -> None:
@@ -595,41 +329,12 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
         with logging_redirect_tqdm():
             summary = asyncio.run(Pipeline(config, progress).run())
     except SiteUnreachable as exc:
-        _remove_if_made(config.run_dir)
+        remove_if_made(config.run_dir)
         raise click.ClickException(str(exc)) from None
     finally:
         progress.close()
     click.echo(format_summary(summary))
     click.echo(f"Results in {config.run_dir}/")
-
-
-def _remove_if_made(run_dir: Path) -> None:
-    """Remove a run folder that holds only what this run created before it failed to start."""
-    files = [path for path in run_dir.rglob("*") if path.is_file()]
-    if all(path.stat().st_size == 0 for path in files):
-        shutil.rmtree(run_dir)
-
-
-def _checked_url(url: str) -> str:
-    """Return the URL normalised, or stop with a usage error if it cannot be crawled."""
-    normalized = normalize(url)
-    if normalized is None:
-        raise click.BadParameter(f"{url!r} is not an http(s) URL with a host", param_hint="URL")
-    return normalized
-
-
-def _new_run_dir(out: Path | None, prefix: str = "") -> Path:
-    """Return a run folder that is new or empty (it is created by the run itself)."""
-    if out is None:
-        stamp = prefix + datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("output") / stamp
-        suffix = 1
-        while out.exists():
-            suffix += 1
-            out = Path("output") / f"{stamp}-{suffix}"
-    elif out.exists() and any(out.iterdir()):
-        raise click.BadParameter(f"{str(out)!r} is not empty", param_hint="--out")
-    return out
 
 
 if __name__ == "__main__":

@@ -11,6 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
+
+from engine.chart import plot
+from engine.compare import aggregate
+
 LIBRARIES = ("aiohttp", "requests", "pillow", "click", "tqdm", "psutil")
 
 
@@ -57,6 +62,20 @@ def format_table(rows: list[dict[str, Any]]) -> str:
             f"{row['lag_p99_ms']:>6.0f}  {'yes' if row['digest_ok'] else 'NO'}"
         )
     return "\n".join(lines)
+
+
+def report_compare(out: Path, results: list[dict[str, Any]], request: dict[str, Any]) -> None:
+    """Print the table, write the files and the chart; a digest mismatch is an error."""
+    rows = aggregate(results)
+    write_results(out, rows, results, request)
+    click.echo(format_table(rows))
+    charted = plot(rows, out / "chart.png")
+    click.echo(
+        f"Results in {out}/ (results.json, results.csv"
+        + (", chart.png)" if charted else "; pip install '.[plot]' for chart.png)")
+    )
+    if not all(row["digest_ok"] for row in rows):
+        raise click.ClickException("the runs did not all produce the same outputs (digest)")
 
 
 def _version(name: str) -> str | None:

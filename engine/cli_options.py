@@ -1,0 +1,337 @@
+"""Command-line plumbing: parameter types, shared options, run folders, config building.
+
+pipeline.py holds the commands themselves; this keeps their validation out of the way.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawler.crawl import CrawlSettings
+from crawler.http import FetchLimits
+from crawler.urls import normalize
+from engine.compare import STAGES
+from engine.config import RunConfig, StageConfig
+from engine.models import MODEL_NAMES
+
+
+class SizeList(click.ParamType):
+    """A comma-separated list of thumbnail sizes in pixels, e.g. 128,256."""
+
+    name = "sizes"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[int, ...]:
+        """Parse '128,256' into (128, 256); every size between 8 and 4096."""
+        if isinstance(value, tuple):
+            return value
+        try:
+            sizes = tuple(sorted({int(part) for part in str(value).split(",")}))
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list of integers", param, ctx)
+        if not sizes or not all(8 <= size <= 4096 for size in sizes):
+            self.fail(f"{value!r}: each size must be between 8 and 4096 pixels", param, ctx)
+        return sizes
+
+
+class NumberList(click.ParamType):
+    """A comma-separated list of numbers, e.g. 0,50,200."""
+
+    name = "list"
+
+    def __init__(self, kind: type, minimum: float) -> None:
+        self.kind = kind
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[Any, ...]:
+        """Parse '4,64,512' into (4, 64, 512), each at least the minimum."""
+        if isinstance(value, tuple):
+            return value
+        try:
+            numbers = tuple(self.kind(part) for part in str(value).split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list of numbers", param, ctx)
+        if any(number < self.minimum for number in numbers):
+            self.fail(f"{value!r}: every value must be at least {self.minimum:g}", param, ctx)
+        return numbers
+
+
+def site_options(command: Any) -> Any:
+    """The options that shape the local test site, shared by `serve` and `crawl`."""
+    options = [
+        click.option(
+            "--site-pages",
+            default=500,
+            show_default=True,
+            type=click.IntRange(1, 1_000_000),
+            help="Pages on the local test site.",
+        ),
+        click.option(
+            "--site-images",
+            default=300,
+            show_default=True,
+            type=click.IntRange(1, 100_000),
+            help="Images on the local test site.",
+        ),
+        click.option("--seed", default=1, show_default=True, help="Seed of the generated site."),
+        click.option(
+            "--latency-ms",
+            default=0.0,
+            show_default=True,
+            type=click.FloatRange(0, 60_000),
+            help="Delay before every response.",
+        ),
+        click.option(
+            "--jitter-ms",
+            default=0.0,
+            show_default=True,
+            type=click.FloatRange(0, 60_000),
+            help="Random +- spread on the latency.",
+        ),
+        click.option(
+            "--error-rate",
+            default=0.0,
+            show_default=True,
+            type=click.FloatRange(0, 1),
+            help="Share of URLs that answer 503 once before succeeding.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def config_from_options(start_url: str, run_dir: Path, options: dict[str, Any]) -> RunConfig:
+    """Build the run's frozen configuration from the command-line options."""
+    limits = FetchLimits(
+        timeout_s=options["timeout"],
+        retries=options["retries"],
+        max_redirects=options["max_redirects"],
+        max_bytes=options["max_bytes"],
+    )
+    settings = CrawlSettings(
+        concurrency=options["concurrency"],
+        max_per_host=options["max_per_host"],
+        max_pages=options["max_pages"],
+        max_depth=options["max_depth"],
+        limits=limits,
+    )
+    return RunConfig(
+        start_url=start_url,
+        run_dir=run_dir,
+        crawl=settings,
+        sizes=options["sizes"],
+        analysis=options["analysis"],
+        crawl_model=options["crawl_model"],
+        write=StageConfig(options["write_model"], options["write_workers"]),
+        resize=StageConfig(options["resize_model"], options["resize_workers"]),
+    )
+
+
+def remove_if_made(run_dir: Path) -> None:
+    """Remove a run folder that holds only what this run created before it failed to start."""
+    files = [path for path in run_dir.rglob("*") if path.is_file()]
+    if all(path.stat().st_size == 0 for path in files):
+        shutil.rmtree(run_dir)
+
+
+def checked_url(url: str) -> str:
+    """Return the URL normalised, or stop with a usage error if it cannot be crawled."""
+    normalized = normalize(url)
+    if normalized is None:
+        raise click.BadParameter(f"{url!r} is not an http(s) URL with a host", param_hint="URL")
+    return normalized
+
+
+def new_run_dir(out: Path | None, prefix: str = "") -> Path:
+    """Return a run folder that is new or empty (it is created by the run itself)."""
+    if out is None:
+        stamp = prefix + datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("output") / stamp
+        suffix = 1
+        while out.exists():
+            suffix += 1
+            out = Path("output") / f"{stamp}-{suffix}"
+    elif out.exists() and any(out.iterdir()):
+        raise click.BadParameter(f"{str(out)!r} is not empty", param_hint="--out")
+    return out
+
+
+def bundle(*decorators: Any) -> Any:
+    """Combine click decorators into one, applied in the order listed."""
+
+    def apply(command: Any) -> Any:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+crawl_options = bundle(
+    click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Run folder; must be new or empty.  [default: output/<timestamp>]",
+    ),
+    click.option(
+        "--concurrency",
+        default=64,
+        show_default=True,
+        type=click.IntRange(1, 10_000),
+        help="Pages and images fetched at once.",
+    ),
+    click.option(
+        "--max-per-host",
+        type=click.IntRange(1, 10_000),
+        help="Connections to one host at once.  [default: --concurrency]",
+    ),
+    click.option(
+        "--max-pages",
+        default=10_000,
+        show_default=True,
+        type=click.IntRange(1),
+        help="Stop admitting pages after this many.",
+    ),
+    click.option("--max-depth", type=click.IntRange(0), help="Links followed from the start page."),
+    click.option(
+        "--timeout",
+        default=30.0,
+        show_default=True,
+        type=click.FloatRange(0.1, 3600),
+        help="Seconds one request may take, body included.",
+    ),
+    click.option(
+        "--retries",
+        default=3,
+        show_default=True,
+        type=click.IntRange(0, 20),
+        help="Retries on timeouts, connection errors, 429 and 5xx.",
+    ),
+    click.option("--max-redirects", default=10, show_default=True, type=click.IntRange(0, 100)),
+    click.option(
+        "--max-bytes",
+        default=32 * 1024 * 1024,
+        show_default=True,
+        type=click.IntRange(1024),
+        help="Largest response body accepted.",
+    ),
+    click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
+)
+"""What one crawl may do: its reach, limits and output."""
+
+
+stage_options = bundle(
+    click.option(
+        "--crawl-model",
+        default="asyncio",
+        show_default=True,
+        type=click.Choice(MODEL_NAMES),
+        help="Model that fetches pages and images.",
+    ),
+    click.option(
+        "--write-model",
+        default="threads",
+        show_default=True,
+        type=click.Choice(MODEL_NAMES),
+        help="Model that saves originals.",
+    ),
+    click.option("--write-workers", default=4, show_default=True, type=click.IntRange(1, 512)),
+    click.option(
+        "--resize-model",
+        default="processes",
+        show_default=True,
+        type=click.Choice(MODEL_NAMES),
+        help="Model that makes thumbnails.",
+    ),
+    click.option(
+        "--resize-workers",
+        default=os.cpu_count() or 1,
+        show_default=True,
+        type=click.IntRange(1, 512),
+    ),
+    click.option(
+        "--sizes",
+        default="128,256",
+        show_default=True,
+        type=SizeList(),
+        help="Thumbnail sizes (longest side, pixels).",
+    ),
+    click.option(
+        "--analysis/--no-analysis",
+        default=False,
+        show_default=True,
+        help="Also find each image's dominant colours in pure Python (holds the GIL).",
+    ),
+)
+"""Which model runs each stage, with how many workers, and what the resize stage makes."""
+
+
+compare_options = bundle(
+    click.option(
+        "--stage",
+        "stages",
+        multiple=True,
+        type=click.Choice(STAGES),
+        help="Stage(s) to swap through the four models.  [default: all three]",
+    ),
+    click.option(
+        "--matrix",
+        type=click.Choice(["stages", "full"]),
+        default="stages",
+        show_default=True,
+        help="'full' runs all 64 combinations.",
+    ),
+    click.option(
+        "--repeat",
+        default=3,
+        show_default=True,
+        type=click.IntRange(1, 100),
+        help="Runs of each configuration (interleaved); the table shows medians.",
+    ),
+    click.option(
+        "--latency-ms",
+        "latencies",
+        default="0",
+        show_default=True,
+        type=NumberList(float, 0),
+        help="Site latencies to sweep, e.g. 0,50,200.",
+    ),
+    click.option(
+        "--concurrency",
+        "concurrencies",
+        default="64",
+        show_default=True,
+        type=NumberList(int, 1),
+        help="Crawl concurrencies to sweep, e.g. 4,64,512.",
+    ),
+    click.option(
+        "--resize-workers",
+        default=str(os.cpu_count() or 1),
+        show_default=True,
+        type=NumberList(int, 1),
+        help="Resize worker counts to sweep.",
+    ),
+    click.option("--write-workers", default=4, show_default=True, type=click.IntRange(1, 512)),
+    click.option("--site-pages", default=300, show_default=True, type=click.IntRange(1)),
+    click.option("--site-images", default=150, show_default=True, type=click.IntRange(1)),
+    click.option("--seed", default=1, show_default=True),
+    click.option("--sizes", default="128,256", show_default=True, type=SizeList()),
+    click.option(
+        "--analysis/--no-analysis",
+        default=False,
+        show_default=True,
+        help="Add the pure-Python colours step to the resize stage.",
+    ),
+    click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Folder for the results; must be new or empty.  [default: output/compare-<timestamp>]",
+    ),
+)
+"""What compare varies and on which site."""
