@@ -11,6 +11,9 @@ The data flow of `python pipeline.py crawl [URL]`:
    get the path, not the bytes); each image's outcome goes to images.jsonl.
 5. The three stages run at once; the bounded queues keep memory flat (a fast stage waits for
    a slow one). At the end summary.json gets the counts, each stage's cost and the digest.
+6. The first Ctrl-C stops the crawl; what was already downloaded is still saved and
+   thumbnailed, and summary.json says the run was interrupted. A second Ctrl-C quits at once,
+   removing temporary files first, so no half-written file is ever left.
 
 Every stage runs through engine.stages.run_stage on a concurrent.futures Executor from the
 engine.models registry, so switching a stage's model never touches the stage's code.
@@ -19,7 +22,10 @@ engine.models registry, so switching a stage's model never touches the stage's c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
 import time
 from contextlib import AsyncExitStack
 from dataclasses import asdict, replace
@@ -55,6 +61,7 @@ from engine.records import RunRecorder, prepare_run_dir
 from engine.stages import END, StageStats, TimedFetcher, run_stage
 from engine.summary import build_summary, cpu_seconds, format_summary
 from errors import ErrorInfo
+from processing.files import remove_temp_files
 from processing.originals import Original, Saved, save_original
 from processing.thumbnails import ImageResult, make_thumbnails
 
@@ -84,12 +91,14 @@ class Pipeline:
             ),
         }
         self.crawler: Crawler | None = None
+        self.interrupted = False
 
     async def run(self) -> dict[str, Any]:
         """Run all three stages at once and return the run's summary."""
         started, cpu_started = time.perf_counter(), cpu_seconds()
         lag = LoopLag()
         watcher = asyncio.create_task(lag.watch())
+        _on_ctrl_c(self.interrupt)
         async with AsyncExitStack() as stack:
             settings = replace(self.config.crawl, concurrency=self.stats["crawl"].workers)
             fetcher = await open_fetcher(self.crawl_model, settings, stack)
@@ -107,6 +116,8 @@ class Pipeline:
                 self.on_download,
             )
             await self.crawler.prepare()
+            if self.interrupted:
+                self.crawler.stop()
             async with asyncio.TaskGroup() as stages:
                 stages.create_task(self.crawl())
                 stages.create_task(self.write(write_pool))
@@ -123,10 +134,20 @@ class Pipeline:
                 "wall_s": time.perf_counter() - started,
                 "cpu_s": cpu_seconds() - cpu_started,
                 "loop_lag": lag.as_json(),
+                "interrupted": self.interrupted,
             },
         )
         self.recorder.write_summary(summary)
         return summary
+
+    def interrupt(self) -> None:
+        """Ctrl-C: the first stops the crawl gracefully, the second quits at once."""
+        if self.interrupted:
+            quit_now(self.config.run_dir)
+        self.interrupted = True
+        LOGGER.warning("Interrupted: saving what was downloaded. Ctrl-C again to quit now.")
+        if self.crawler is not None:
+            self.crawler.stop()
 
     # The stages. Each closes its output in `finally`, so a stage that dies never leaves the
     # next one waiting forever.
@@ -200,6 +221,18 @@ class Pipeline:
         """An image's thumbnails were made, or failed."""
         self.progress.resized.update()
         self.recorder.image(result)
+
+
+def quit_now(run_dir: Path) -> None:
+    """Remove temporary files and exit at once, skipping the orderly shutdown."""
+    remove_temp_files(run_dir)
+    os._exit(130)
+
+
+def _on_ctrl_c(handler: Any) -> None:
+    """Route SIGINT to handler on the event loop (where the platform allows it)."""
+    with contextlib.suppress(NotImplementedError):  # Windows event loops cannot
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, handler)
 
 
 def _in_flight(workers: int) -> int:
@@ -328,6 +361,8 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
     try:
         with logging_redirect_tqdm():
             summary = asyncio.run(Pipeline(config, progress).run())
+    except KeyboardInterrupt:  # Ctrl-C before the loop's own handler was in place
+        quit_now(config.run_dir)
     except SiteUnreachable as exc:
         remove_if_made(config.run_dir)
         raise click.ClickException(str(exc)) from None
@@ -335,6 +370,10 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
         progress.close()
     click.echo(format_summary(summary))
     click.echo(f"Results in {config.run_dir}/")
+    if summary["interrupted"]:
+        # Still on the way out: another Ctrl-C must not turn into a traceback.
+        signal.signal(signal.SIGINT, lambda *_: quit_now(config.run_dir))
+        raise SystemExit(130)
 
 
 if __name__ == "__main__":

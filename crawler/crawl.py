@@ -8,7 +8,8 @@ Data flow:
    in-scope link becomes a page job and each new image URL an image job.
 4. An image job checks its host's robots.txt, fetches the bytes and emits them. Image jobs
    go first, so downloaded bytes flow on to the next stage instead of piling up.
-5. When the queue is empty and no job is in flight, the workers are cancelled.
+5. When the queue is empty and no job is in flight, the workers are cancelled; stop() (the
+   first Ctrl-C) cancels them at once, abandoning the jobs in flight and those queued.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class Crawler:
         self._queue: asyncio.PriorityQueue[_Job] = asyncio.PriorityQueue()
         self._seq = itertools.count()
         self._robots: dict[str, asyncio.Task[Robots]] = {}
+        self._stopping = asyncio.Event()
         self.frontier: Frontier | None = None
 
     async def prepare(self) -> None:
@@ -98,12 +100,20 @@ class Crawler:
     async def run(self) -> None:
         """Crawl from the start URL until no work is left (prepare() first)."""
         workers = [asyncio.create_task(self._work()) for _ in range(self._settings.concurrency)]
+        drained = asyncio.ensure_future(self._queue.join())
+        stopped = asyncio.ensure_future(self._stopping.wait())
         try:
-            await self._queue.join()
+            await asyncio.wait({drained, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            drained.cancel()
+            stopped.cancel()
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+
+    def stop(self) -> None:
+        """Stop now: abandon queued and in-flight jobs (a resumed run fetches them again)."""
+        self._stopping.set()
 
     async def _work(self) -> None:
         """Take jobs until cancelled; a job that raises is recorded, never fatal."""

@@ -11,6 +11,7 @@ only a question of which Executor it was given:
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,8 +47,14 @@ class Model:
         return 1 if self.sequential else requested
 
 
+def ignore_interrupts() -> None:
+    """Make a worker process ignore Ctrl-C: the parent decides how the run stops."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _process_pool(workers: int) -> Executor:
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=ignore_interrupts)
 
 
 MODELS: dict[str, Model] = {

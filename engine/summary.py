@@ -31,6 +31,7 @@ def build_summary(
         "wall_s": round(costs["wall_s"], 3),
         "cpu_s": round(costs["cpu_s"], 3),
         "loop_lag": costs["loop_lag"],
+        "interrupted": costs["interrupted"],
         "digest": recorder.digest(),
     }
 
@@ -85,6 +86,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"loop lag max {lag['max_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms"
     )
     lines.append(f"digest {summary['digest']}")
+    if summary["interrupted"]:
+        lines.append("INTERRUPTED: the crawl was stopped early; the counts above are partial.")
     return "\n".join(lines)
 
 

@@ -26,3 +26,12 @@ def write_atomic(path: Path, data: bytes) -> None:
 def sha256_hex(data: bytes) -> str:
     """Return the hex SHA-256 of data."""
     return hashlib.sha256(data).hexdigest()
+
+
+def remove_temp_files(root: Path) -> int:
+    """Delete the temporary files an interrupted write left under root; return how many."""
+    removed = 0
+    for temp in root.rglob(f"{TEMP_PREFIX}*"):
+        temp.unlink(missing_ok=True)
+        removed += 1
+    return removed

@@ -1,0 +1,100 @@
+"""Ctrl-C, for real: a SIGINT sent to a running crawl stops it cleanly, losing nothing."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MiniSite, photo_bytes, serving
+
+PIPELINE = Path(__file__).resolve().parent.parent / "pipeline.py"
+
+
+@pytest.fixture
+def slow_site() -> Iterator[str]:
+    """200 pages that take 0.1 s each, every one showing its own image: minutes of work."""
+    site = MiniSite()
+    image = photo_bytes((400, 300))
+    for index in range(200):
+        links = [f"/p{(index * 7 + k) % 200}" for k in (1, 2, 3)]
+        site.add_page(f"/p{index}", links=links, images=[f"/i{index}.jpg"])
+        site.add_bytes(f"/i{index}.jpg", image + index.to_bytes(4, "big"))
+    site.add_page("/", links=["/p0", "/p1"])
+    site.delay_s = 0.1
+    with serving(site.app) as origin:
+        yield origin
+
+
+def start_crawl(origin: str, out: Path, model: str) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        str(PIPELINE),
+        "crawl",
+        f"{origin}/",
+        "--out",
+        str(out),
+        "--quiet",
+        "--concurrency",
+        "4",
+        "--crawl-model",
+        model,
+        "--sizes",
+        "64",
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def wait_for_pages(out: Path, count: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    pages = out / "pages.jsonl"
+    while time.monotonic() < deadline:
+        if pages.exists() and pages.read_text().count("\n") >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the crawl did not reach {count} pages in {timeout_s}s")
+
+
+def rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_first_ctrl_c_stops_gracefully_and_records_everything_downloaded(
+    slow_site: str, tmp_path: Path, model: str
+) -> None:
+    out = tmp_path / "run"
+    crawl = start_crawl(slow_site, out, model)
+    wait_for_pages(out, 5)
+    crawl.send_signal(signal.SIGINT)
+    output, _ = crawl.communicate(timeout=20)
+    assert crawl.returncode == 130, output.decode()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True
+    assert 5 <= summary["counts"]["pages"] < 200
+    assert not list(out.rglob(".tmp-*"))
+    # Every original on disk was recorded in images.jsonl, with its thumbnail.
+    recorded = {row["original"]: row for row in rows(out / "images.jsonl") if row["ok"]}
+    on_disk = {f"originals/{path.name}" for path in (out / "originals").iterdir()}
+    assert on_disk == set(recorded)
+    assert all((out / row["thumbnails"]["64"]).is_file() for row in recorded.values())
+    assert b"INTERRUPTED" in output
+
+
+def test_second_ctrl_c_quits_at_once_without_temporary_files(
+    slow_site: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    crawl = start_crawl(slow_site, out, "asyncio")
+    wait_for_pages(out, 5)
+    crawl.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    crawl.send_signal(signal.SIGINT)
+    crawl.communicate(timeout=10)
+    assert crawl.returncode == 130
+    assert not list(out.rglob(".tmp-*"))
