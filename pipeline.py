@@ -22,10 +22,10 @@ engine.models registry, so switching a stage's model never touches the stage's c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
+import sys
 import time
 from contextlib import AsyncExitStack
 from dataclasses import asdict, replace
@@ -92,13 +92,14 @@ class Pipeline:
         }
         self.crawler: Crawler | None = None
         self.interrupted = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def run(self) -> dict[str, Any]:
         """Run all three stages at once and return the run's summary."""
         started, cpu_started = time.perf_counter(), cpu_seconds()
         lag = LoopLag()
         watcher = asyncio.create_task(lag.watch())
-        _on_ctrl_c(self.interrupt)
+        self._loop = asyncio.get_running_loop()
         async with AsyncExitStack() as stack:
             settings = replace(self.config.crawl, concurrency=self.stats["crawl"].workers)
             fetcher = await open_fetcher(self.crawl_model, settings, stack)
@@ -117,7 +118,7 @@ class Pipeline:
             )
             await self.crawler.prepare()
             if self.interrupted:
-                self.crawler.stop()
+                self._stop_crawl()
             async with asyncio.TaskGroup() as stages:
                 stages.create_task(self.crawl())
                 stages.create_task(self.write(write_pool))
@@ -140,13 +141,17 @@ class Pipeline:
         self.recorder.write_summary(summary)
         return summary
 
-    def interrupt(self) -> None:
-        """Ctrl-C: the first stops the crawl gracefully, the second quits at once."""
+    def on_ctrl_c(self, *_: Any) -> None:
+        """SIGINT handler: the first stops the crawl gracefully, the second quits at once."""
         if self.interrupted:
             quit_now(self.config.run_dir)
         self.interrupted = True
+        if self._loop is not None:  # hand over to the loop: a signal handler must stay tiny
+            self._loop.call_soon_threadsafe(self._stop_crawl)
+
+    def _stop_crawl(self) -> None:
         LOGGER.warning("Interrupted: saving what was downloaded. Ctrl-C again to quit now.")
-        if self.crawler is not None:
+        if self.crawler is not None and self.crawler.frontier is not None:
             self.crawler.stop()
 
     # The stages. Each closes its output in `finally`, so a stage that dies never leaves the
@@ -227,12 +232,6 @@ def quit_now(run_dir: Path) -> None:
     """Remove temporary files and exit at once, skipping the orderly shutdown."""
     remove_temp_files(run_dir)
     os._exit(130)
-
-
-def _on_ctrl_c(handler: Any) -> None:
-    """Route SIGINT to handler on the event loop (where the platform allows it)."""
-    with contextlib.suppress(NotImplementedError):  # Windows event loops cannot
-        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, handler)
 
 
 def _in_flight(workers: int) -> int:
@@ -358,22 +357,28 @@ def compare(stages: tuple[str, ...], matrix: str, repeat: int, **options: Any) -
 def _run_and_report(config: RunConfig, quiet: bool) -> None:
     """Run the pipeline with progress bars, then print the summary and where results are."""
     progress = Progress(enabled=not quiet)
+    pipeline = Pipeline(config, progress)
+    # Installed for the whole command, not just while the loop runs: a second Ctrl-C while
+    # the summary is printed must still quit cleanly.
+    previous = signal.signal(signal.SIGINT, pipeline.on_ctrl_c)
     try:
         with logging_redirect_tqdm():
-            summary = asyncio.run(Pipeline(config, progress).run())
-    except KeyboardInterrupt:  # Ctrl-C before the loop's own handler was in place
-        quit_now(config.run_dir)
+            summary = asyncio.run(pipeline.run())
     except SiteUnreachable as exc:
         remove_if_made(config.run_dir)
         raise click.ClickException(str(exc)) from None
     finally:
         progress.close()
+        if not pipeline.interrupted:
+            signal.signal(signal.SIGINT, previous)
     click.echo(format_summary(summary))
     click.echo(f"Results in {config.run_dir}/")
     if summary["interrupted"]:
-        # Still on the way out: another Ctrl-C must not turn into a traceback.
-        signal.signal(signal.SIGINT, lambda *_: quit_now(config.run_dir))
-        raise SystemExit(130)
+        # Everything is written; leave before interpreter shutdown, which resets signal
+        # handlers and would let another Ctrl-C kill us mid-exit.
+        sys.stdout.flush()
+        logging.shutdown()
+        os._exit(130)
 
 
 if __name__ == "__main__":
