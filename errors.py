@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import BrokenExecutor
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -19,6 +20,7 @@ class ErrorKind(StrEnum):
     UNDECODABLE = "undecodable"
     DECOMPRESSION_BOMB = "decompression_bomb"
     DISK = "disk"
+    WORKER_DIED = "worker_died"
     INTERNAL = "internal"
 
 
@@ -30,8 +32,9 @@ class ErrorInfo(NamedTuple):
 
     @classmethod
     def internal(cls, exc: BaseException) -> ErrorInfo:
-        """Describe an exception nobody expected."""
-        return cls(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}")
+        """Describe an exception nobody expected (or a worker process that died)."""
+        kind = ErrorKind.WORKER_DIED if isinstance(exc, BrokenExecutor) else ErrorKind.INTERNAL
+        return cls(kind, f"{type(exc).__name__}: {exc}")
 
     def as_json(self) -> dict[str, str]:
         """Return the error as the JSON object the run files use."""

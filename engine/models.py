@@ -14,6 +14,7 @@ import multiprocessing
 import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,9 +53,29 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _process_pool(workers: int) -> Executor:
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=ignore_interrupts)
+class RenewingProcessPool(Executor):
+    """A spawn process pool that replaces itself after a worker dies and breaks it."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._pool = self._new_pool()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Submit to the pool, first replacing it if a dead worker has broken it."""
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Shut the current pool down."""
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(self._workers, mp_context=context, initializer=ignore_interrupts)
 
 
 MODELS: dict[str, Model] = {
@@ -62,7 +83,7 @@ MODELS: dict[str, Model] = {
     for model in (
         Model("asyncio", "coroutines on the one event-loop thread", lambda _: InlineExecutor()),
         Model("threads", "a thread pool", lambda n: ThreadPoolExecutor(n)),
-        Model("processes", "a process pool (spawn)", _process_pool),
+        Model("processes", "a process pool (spawn)", RenewingProcessPool),
         Model("sequential", "one item at a time", lambda _: ThreadPoolExecutor(1), True),
     )
 }

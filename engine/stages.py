@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -62,11 +62,13 @@ async def run_stage(
 ) -> None:
     """Feed each inbox item to work on executor, at most in_flight at once, until END."""
 
+    retrying = asyncio.Lock()  # one retry at a time: a poisonous item kills only itself
+
     async def worker() -> None:
         while (item := await inbox.get()) is not END:
             if stats.started is None:
                 stats.started = time.perf_counter()
-            await emit(await _run_one(work, item, fail, executor, stats))
+            await emit(await _run_one(work, item, fail, executor, stats, retrying))
         inbox.put_nowait(END)  # pass the marker on to the sibling workers
 
     await asyncio.gather(*(worker() for _ in range(in_flight)))
@@ -78,10 +80,19 @@ async def _run_one(
     fail: Callable[[Any, BaseException], Any],
     executor: Executor,
     stats: StageStats,
+    retrying: asyncio.Lock,
 ) -> Any:
     """Run one item; an exception the work did not expect becomes a failure record."""
     try:
-        result, busy_s = await asyncio.wrap_future(executor.submit(call_timed, work, item))
+        try:
+            result, busy_s = await asyncio.wrap_future(executor.submit(call_timed, work, item))
+        except BrokenExecutor:
+            # A worker died (killed, or crashed in C code), taking this item with it, or
+            # it was merely in the same pool: try once more on a fresh pool.
+            LOGGER.warning("a worker died while handling %s: retrying once", _describe(item))
+            async with retrying:
+                future = executor.submit(call_timed, work, item)
+                result, busy_s = await asyncio.wrap_future(future)
     except Exception as exc:
         LOGGER.error("stage work failed on %r", _describe(item), exc_info=exc)
         stats.add(0.0, failed=True)

@@ -8,12 +8,14 @@ import itertools
 import os
 import threading
 import time
+from concurrent.futures.process import BrokenProcessPool
 from typing import NamedTuple
 
 import pytest
 
 from engine.models import MODELS
 from engine.stages import END, StageStats, run_stage
+from errors import ErrorInfo, ErrorKind
 
 
 class Where(NamedTuple):
@@ -36,7 +38,16 @@ def square_where(item: int) -> Where:
     )
 
 
-def run_items(model_name: str, items: list[int], workers: int = 3) -> tuple[list, StageStats]:
+def square_or_die(item: int) -> Where:
+    """Like square_where, but item 7 kills the worker process running it."""
+    if item == 7:
+        os._exit(1)
+    return square_where(item)
+
+
+def run_items(
+    model_name: str, items: list[int], workers: int = 3, work=square_where
+) -> tuple[list, StageStats]:
     """Push items through run_stage on the named model; return results and stats."""
     model = MODELS[model_name]
     stats = StageStats(model_name, model.workers(workers))
@@ -57,7 +68,7 @@ def run_items(model_name: str, items: list[int], workers: int = 3) -> tuple[list
             await asyncio.gather(
                 feed(),
                 run_stage(
-                    square_where,
+                    work,
                     inbox,
                     emit,
                     lambda item, exc: f"failed {item}",
@@ -117,3 +128,18 @@ def test_each_model_runs_where_its_name_says(
 def test_sequential_uses_one_worker_whatever_is_asked() -> None:
     assert MODELS["sequential"].workers(8) == 1
     assert MODELS["threads"].workers(8) == 8
+
+
+def test_a_killed_worker_process_costs_only_its_own_item() -> None:
+    results, stats = run_items("processes", list(range(12)), work=square_or_die)
+    results.pop()
+    assert "failed 7" in results
+    assert sorted(r.item for r in results if isinstance(r, Where)) == [
+        i for i in range(12) if i != 7
+    ]
+    assert stats.errors == 1
+
+
+def test_a_dead_worker_is_its_own_error_kind() -> None:
+    assert ErrorInfo.internal(BrokenProcessPool("gone")).kind == ErrorKind.WORKER_DIED
+    assert ErrorInfo.internal(ValueError("bug")).kind == ErrorKind.INTERNAL
