@@ -1,0 +1,36 @@
+"""A deterministic local web site to crawl: pages, links, traps and images, all from a seed.
+
+The site (`build_site`) has `SiteSpec.pages` pages under `/`, `/docs/`, `/blog/2024/`,
+`/shop/` and a few at the top level, each with 8-12 links spelled every way a real site
+spells them: relative, root-relative, absolute with the request's own origin, upper-case
+scheme and host, with #fragments, './' and '../' segments, percent-encoded, and one page
+resolving against `<base href="/docs/">`. About 3% of pages live under `/private/`, which
+robots.txt disallows but public pages link to; `/hidden/` pages are served but named only
+inside HTML comments and script strings. Off-site links (`https://example.org/`, and
+`http://localhost:PORT/` for pages) must not be followed; mailto:, javascript:, tel: and
+empty hrefs must not be fetched. Pages show `SiteSpec.images` files under `/img/` with
+<img src>, srcset (1x/2x and 640w/1280w) and <picture>, some from the second host name
+`localhost` as a CDN: JPEG photos up to `max_megapixels` (greyscale, CMYK and EXIF-rotated
+ones too), PNG with alpha (RGBA, LA) and 16-bit grey, palette GIF and WebP.
+
+`Site.expected_page_urls(origin)` and `expected_image_urls(origin)` say what a correct
+crawl from `origin/` finds. Serve it with `running_site` (this event loop), `site_process`
+(a process of its own) or `serve_forever` (foreground, for `pipeline.py serve`);
+`ServeOptions` adds latency, jitter and transient 503s.
+"""
+
+from testsite.catalog import ImageInfo
+from testsite.server import running_site, serve_forever, site_process
+from testsite.site import Site, build_site
+from testsite.spec import ServeOptions, SiteSpec
+
+__all__ = [
+    "ImageInfo",
+    "ServeOptions",
+    "Site",
+    "SiteSpec",
+    "build_site",
+    "running_site",
+    "serve_forever",
+    "site_process",
+]
