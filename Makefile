@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: setup crawl serve test lint clean
+.PHONY: setup crawl serve compare test lint clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,9 @@ crawl: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/python pipeline.py serve $(ARGS)
+
+compare: $(STAMP)
+	$(BIN)/python pipeline.py compare $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
