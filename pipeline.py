@@ -321,12 +321,15 @@ def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> Non
 
 @cli.command()
 @compare_options
-def compare(stages: tuple[str, ...], matrix: str, repeat: int, **options: Any) -> None:
+def compare(
+    stages: tuple[str, ...], models: tuple[str, ...], matrix: str, repeat: int, **options: Any
+) -> None:
     """Run the same crawl under several models and compare their costs side by side."""
     from testsite import ServeOptions, SiteSpec, site_process
 
     request = CompareRequest(
         stages=stages or STAGES,
+        models=models,
         full_matrix=matrix == "full",
         repeat=repeat,
         latencies_ms=options["latencies"],

@@ -39,6 +39,22 @@ class SizeList(click.ParamType):
         return sizes
 
 
+class ModelList(click.ParamType):
+    """A comma-separated list of model names, e.g. asyncio,threads."""
+
+    name = "models"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, ...]:
+        """Parse 'asyncio,threads' into ('asyncio', 'threads'), refusing unknown names."""
+        if isinstance(value, tuple):
+            return value
+        names = tuple(dict.fromkeys(part.strip() for part in str(value).split(",")))
+        unknown = [name for name in names if name not in MODEL_NAMES]
+        if unknown or not names:
+            self.fail(f"unknown model {unknown}: choose from {', '.join(MODEL_NAMES)}", param, ctx)
+        return names
+
+
 class NumberList(click.ParamType):
     """A comma-separated list of numbers, e.g. 0,50,200."""
 
@@ -273,6 +289,13 @@ stage_options = bundle(
 
 
 compare_options = bundle(
+    click.option(
+        "--models",
+        default=",".join(MODEL_NAMES),
+        show_default=True,
+        type=ModelList(),
+        help="Models to swap in, e.g. asyncio,threads.",
+    ),
     click.option(
         "--stage",
         "stages",

@@ -57,6 +57,7 @@ class CompareRequest:
     """What the user asked compare to vary."""
 
     stages: tuple[str, ...] = STAGES
+    models: tuple[str, ...] = MODEL_NAMES
     full_matrix: bool = False
     repeat: int = 1
     latencies_ms: tuple[float, ...] = (0.0,)
@@ -74,11 +75,11 @@ def plan_runs(request: CompareRequest) -> list[tuple[int, RunPlan]]:
 def _model_choices(request: CompareRequest) -> Iterator[dict[str, str]]:
     """Model assignments: one stage swapped at a time, or every combination."""
     if request.full_matrix:
-        for combo in itertools.product(MODEL_NAMES, repeat=3):
+        for combo in itertools.product(request.models, repeat=3):
             yield dict(zip(STAGES, combo, strict=True))
         return
     for stage in request.stages:
-        for model in MODEL_NAMES:
+        for model in request.models:
             yield {**DEFAULT_MODELS, stage: model}
 
 

@@ -64,6 +64,26 @@ def test_bad_options_exit_2_with_a_clear_message_and_create_nothing(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--models", "asyncio,fibers"], "unknown model"),
+        (["--latency-ms", "0,-5"], "at least 0"),
+        (["--concurrency", "many"], "comma-separated list of numbers"),
+        (["--matrix", "huge"], "--matrix"),
+        (["--repeat", "0"], "--repeat"),
+    ],
+)
+def test_bad_compare_options_exit_2_and_create_nothing(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "results"
+    result = CliRunner().invoke(cli, ["compare", "--out", str(out), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not out.exists()
+
+
 def test_a_non_empty_out_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "precious.txt").write_text("keep me")
     result = CliRunner().invoke(cli, ["crawl", "http://127.0.0.1:9/", "--out", str(tmp_path)])

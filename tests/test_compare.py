@@ -34,6 +34,11 @@ def test_the_full_matrix_has_all_64_combinations() -> None:
     assert len(plans) == 64
 
 
+def test_models_can_be_limited() -> None:
+    request = CompareRequest(stages=("crawl",), models=("asyncio", "threads"))
+    assert [plan.crawl for _, plan in plan_runs(request)] == ["asyncio", "threads"]
+
+
 def test_repeats_are_interleaved_and_sweeps_multiply() -> None:
     request = CompareRequest(
         stages=("crawl",), repeat=2, latencies_ms=(0, 50), concurrencies=(4, 64)
