@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.compare import DEFAULT_MODELS, STAGES
+from engine.models import MODEL_NAMES
 
 MODEL_COLOURS = {
     "asyncio": "#4c72b0",
@@ -53,6 +54,7 @@ def _panels(rows: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, A
     for stage in STAGES:
         others = [other for other in STAGES if other != stage]
         members = [row for row in rows if all(row[o] == DEFAULT_MODELS[o] for o in others)]
+        members.sort(key=lambda row: MODEL_NAMES.index(row[stage]))
         if len({row[stage] for row in members}) > 1:
             fixed = ", ".join(f"{o} on {DEFAULT_MODELS[o]}" for o in others)
             panels.append((f"{stage} stage on each model ({fixed})", stage, members))
@@ -78,13 +80,16 @@ def _draw_panel(
     colours = [MODEL_COLOURS[row[stage]] for row in rows]
     axis.barh(labels, walls, xerr=spread, color=colours, capsize=3)
     for index, row in enumerate(rows):
-        note = f"  {row['cores_used']:.2f} cores, {row['peak_rss_mb']:.0f} MB"
+        note = (
+            f"  {stage} {row[stage + '_per_s']:.0f}/s, {row['cores_used']:.2f} cores, "
+            f"{row['peak_rss_mb']:.0f} MB"
+        )
         if not row["digest_ok"]:
             note += "  OUTPUT DIFFERS"
         axis.text(row["wall_max_s"], index, note, va="center", fontsize=8)
     axis.set_title(title, fontsize=10, loc="left")
     axis.invert_yaxis()
-    axis.set_xlim(0, max(row["wall_max_s"] for row in rows) * 1.45)
+    axis.set_xlim(0, max(row["wall_max_s"] for row in rows) * 1.6)
 
 
 def _label(row: dict[str, Any], stage: str, varied: list[str], title: str) -> str:

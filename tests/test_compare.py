@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from engine.chart import plot
 from engine.compare import (
     DEFAULT_MODELS,
     CompareRequest,
@@ -102,6 +104,9 @@ def test_runs_in_child_processes_are_measured_and_agree(tiny_site: str, tmp_path
     assert len(document["runs"]) == 3
     assert (tmp_path / "results.csv").read_text().count("\n") == 3
     assert "processes" in format_table(rows)
+    assert plot(rows, tmp_path / "chart.png")
+    with Image.open(tmp_path / "chart.png") as chart:
+        assert chart.format == "PNG" and chart.width > 500
 
 
 def test_a_digest_mismatch_is_flagged() -> None:
