@@ -22,6 +22,7 @@ engine.models registry, so switching a stage's model never touches the stage's c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import psutil
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
@@ -58,7 +60,7 @@ from engine.looplag import LoopLag
 from engine.models import MODELS
 from engine.progress import Progress
 from engine.records import RunRecorder, prepare_run_dir
-from engine.stages import END, StageStats, TimedFetcher, run_stage
+from engine.stages import StageStats, TimedFetcher, close_queue, run_stage
 from engine.summary import build_summary, cpu_seconds, format_summary
 from errors import ErrorInfo
 from processing.files import remove_temp_files
@@ -162,7 +164,7 @@ class Pipeline:
         try:
             await self.crawler.run()
         finally:
-            await self.to_write.put(END)
+            await close_queue(self.to_write)
 
     async def write(self, executor: Any) -> None:
         """Stage 2: save each image's original bytes."""
@@ -178,7 +180,7 @@ class Pipeline:
                 self.stats["write"],
             )
         finally:
-            await self.to_resize.put(END)
+            await close_queue(self.to_resize)
 
     async def resize(self, executor: Any) -> None:
         """Stage 3: make the thumbnails of each saved original."""
@@ -229,7 +231,10 @@ class Pipeline:
 
 
 def quit_now(run_dir: Path) -> None:
-    """Remove temporary files and exit at once, skipping the orderly shutdown."""
+    """Stop our worker processes, remove temporary files, and exit at once."""
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.kill()
     remove_temp_files(run_dir)
     os._exit(130)
 

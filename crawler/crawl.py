@@ -8,8 +8,8 @@ Data flow:
    in-scope link becomes a page job and each new image URL an image job.
 4. An image job checks its host's robots.txt, fetches the bytes and emits them. Image jobs
    go first, so downloaded bytes flow on to the next stage instead of piling up.
-5. When the queue is empty and no job is in flight, the workers are cancelled; stop() (the
-   first Ctrl-C) cancels them at once, abandoning the jobs in flight and those queued.
+5. When the queue is empty and no job is in flight, the workers are cancelled. stop() (the
+   first Ctrl-C) drops the queued jobs and gives those in flight a few seconds to finish.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 from crawler.frontier import Frontier
-from crawler.http import ErrorInfo, FetchLimits, Response
+from crawler.http import RETRYABLE_KINDS, FetchLimits, Response
 from crawler.pages import Page
 from crawler.robots import Robots, robots_url
 from crawler.urls import netloc, origin
+from errors import ErrorInfo
 
 LOGGER = logging.getLogger(__name__)
 IMAGE_FIRST, PAGE_NEXT = 0, 1
+STOP_GRACE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -103,16 +105,21 @@ class Crawler:
         drained = asyncio.ensure_future(self._queue.join())
         stopped = asyncio.ensure_future(self._stopping.wait())
         try:
-            await asyncio.wait({drained, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            drained.cancel()
-            stopped.cancel()
+            # A worker only ends by dying: then stop waiting for a queue it will never drain.
+            await asyncio.wait({drained, stopped, *workers}, return_when=asyncio.FIRST_COMPLETED)
+            if stopped.done() and not drained.done():
+                # Jobs in flight may hold downloaded bytes: give them a moment to pass them on.
+                await asyncio.wait({drained}, timeout=STOP_GRACE_S)
             for worker in workers:
-                worker.cancel()
+                if worker.done() and not worker.cancelled() and worker.exception():
+                    raise worker.exception()
+        finally:
+            for task in (drained, stopped, *workers):
+                task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
 
     def stop(self) -> None:
-        """Stop now: abandon queued and in-flight jobs (a resumed run fetches them again)."""
+        """Take no new jobs; those in flight get STOP_GRACE_S to finish, the rest are dropped."""
         self._stopping.set()
 
     async def _work(self) -> None:
@@ -120,7 +127,8 @@ class Crawler:
         while True:
             job = await self._queue.get()
             try:
-                await self._run_job(job)
+                if not self._stopping.is_set():
+                    await self._run_job(job)
             finally:
                 self._queue.task_done()
 
@@ -168,7 +176,8 @@ class Crawler:
 
     async def _fetch_robots(self, site_origin: str) -> Robots:
         response = await self._fetcher.resource(robots_url(site_origin))
-        if response.status == 0 and site_origin == origin(self.start_url):
+        no_answer = response.error is not None and response.error.kind in RETRYABLE_KINDS
+        if response.status == 0 and no_answer and site_origin == origin(self.start_url):
             raise SiteUnreachable(f"cannot reach {site_origin}: {response.error.message}")
         if (not response.ok and response.status >= 500) or response.status == 0:
             LOGGER.warning(

@@ -11,8 +11,10 @@ import asyncio
 import threading
 import time
 from concurrent.futures import Executor
+from http.cookiejar import DefaultCookiePolicy
 
 import requests
+from urllib3.exceptions import ReadTimeoutError
 
 from crawler.http import (
     Attempt,
@@ -29,6 +31,7 @@ from crawler.http import (
 from crawler.pages import Page, to_page
 
 CHUNK_BYTES = 64 * 1024
+_NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])
 # Per-worker state by design: each thread (or process) gets its own Session and pool.
 _worker = threading.local()
 
@@ -70,6 +73,8 @@ def _session(limits: FetchLimits) -> requests.Session:
     session = getattr(_worker, "session", None)
     if session is None:
         session = requests.Session()
+        session.trust_env = False  # like aiohttp: no proxies or .netrc from the environment
+        session.cookies.set_policy(_NO_COOKIES)  # like aiohttp's DummyCookieJar
         session.headers["User-Agent"] = limits.user_agent
         session.max_redirects = limits.max_redirects
         _worker.session = session
@@ -104,13 +109,16 @@ def _attempt(session: requests.Session, url: str, limits: FetchLimits) -> Attemp
     except (requests.Timeout, TimeoutError):
         return failed_attempt(url, ErrorKind.TIMEOUT, f"no answer in {limits.timeout_s:g}s")
     except requests.RequestException as exc:
-        return failed_attempt(url, ErrorKind.CONNECTION, describe(exc))
+        # A read timeout in mid-body arrives wrapped in a ConnectionError.
+        timed_out = isinstance(exc.__context__, ReadTimeoutError) or "Read timed out" in str(exc)
+        kind = ErrorKind.TIMEOUT if timed_out else ErrorKind.CONNECTION
+        return failed_attempt(url, kind, describe(exc))
 
 
 def _read_capped(resp: requests.Response, max_bytes: int, deadline: float) -> bytes:
     """Read the (decompressed) body, stopping past max_bytes or past the total deadline."""
     length = resp.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > max_bytes:
+    if length.isascii() and length.isdigit() and int(length) > max_bytes:
         raise TooLarge(f"Content-Length {length} exceeds {max_bytes} bytes")
     chunks, size = [], 0
     # requests' timeout bounds each read, not the whole body: a trickle needs the deadline.

@@ -91,7 +91,7 @@ def backoff_delay(attempt: int, limits: FetchLimits, retry_after: str | None = N
 def parse_retry_after(value: str) -> float | None:
     """Parse Retry-After as seconds or an HTTP date; None when it is neither."""
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is True
         return float(value)
     try:
         when = parsedate_to_datetime(value)

@@ -28,8 +28,11 @@ class Links(NamedTuple):
 def extract(body: bytes, content_type: str, page_url: str) -> Links:
     """Decode an HTML body and return the pages and images it links to."""
     parser = _LinkParser()
-    parser.feed(decode_html(body, content_type))
-    parser.close()
+    try:
+        parser.feed(decode_html(body, content_type))
+        parser.close()
+    except (AssertionError, ValueError):
+        pass  # html.parser gives up on some malformed markup: keep the links found so far
     base = resolve(page_url, parser.base_href) if parser.base_href else None
     base = base or page_url
     return Links(_resolve_all(base, parser.page_hrefs), _resolve_all(base, parser.image_hrefs))
@@ -43,7 +46,7 @@ def decode_html(body: bytes, content_type: str) -> str:
         charset = charset.decode("ascii")
     try:
         return body.decode(charset, errors="replace")
-    except LookupError:  # an unknown charset name
+    except (LookupError, UnicodeError):  # an unknown charset, or one that cannot "replace"
         return body.decode("utf-8", errors="replace")
 
 

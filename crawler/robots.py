@@ -1,4 +1,7 @@
-"""robots.txt rules for one origin, following RFC 9309 on what a failed fetch means."""
+"""robots.txt rules for one origin, with RFC 9309's rules for a failed fetch.
+
+Matching is the standard library's (first matching rule, no * or $ wildcards).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ class Robots:
         """Parse a fetched robots.txt: 4xx allows all, 5xx or no answer disallows all."""
         parser = RobotFileParser()
         if response.ok:
-            parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
+            _parse(parser, response.body.decode("utf-8-sig", errors="replace"))
         elif 400 <= response.status < 500:
             parser.allow_all = True
         else:
@@ -28,6 +31,23 @@ class Robots:
     def allows(self, url: str) -> bool:
         """True when our user agent may fetch url."""
         return self._parser.can_fetch(ROBOTS_AGENT, url)
+
+
+def _parse(parser: RobotFileParser, text: str) -> None:
+    """Parse leniently: a line the stdlib parser chokes on (a bad Crawl-delay) is dropped."""
+    try:
+        parser.parse(text.splitlines())
+    except ValueError:
+        good = [line for line in text.splitlines() if _parses(line)]
+        parser.parse(good)
+
+
+def _parses(line: str) -> bool:
+    try:
+        RobotFileParser().parse(["User-agent: *", line])
+    except ValueError:
+        return False
+    return True
 
 
 def robots_url(origin: str) -> str:

@@ -11,7 +11,10 @@ only a question of which Executor it was given:
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MODEL_NAMES = ("asyncio", "threads", "processes", "sequential")
+PARENT_CHECK_S = 1.0
 
 
 class InlineExecutor(Executor):
@@ -48,9 +52,18 @@ class Model:
         return 1 if self.sequential else requested
 
 
-def ignore_interrupts() -> None:
-    """Make a worker process ignore Ctrl-C: the parent decides how the run stops."""
+def start_worker() -> None:
+    """Set up a pool worker: ignore Ctrl-C (the parent decides), and die with the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    # An idle worker blocks forever on its task queue, even after the parent is killed.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 class RenewingProcessPool(Executor):
@@ -75,7 +88,7 @@ class RenewingProcessPool(Executor):
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(self._workers, mp_context=context, initializer=ignore_interrupts)
+        return ProcessPoolExecutor(self._workers, mp_context=context, initializer=start_worker)
 
 
 MODELS: dict[str, Model] = {

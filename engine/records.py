@@ -34,8 +34,13 @@ class RunRecorder:
     def __init__(self, run_dir: Path, start_url: str) -> None:
         self.run_dir = run_dir
         self._port = f":{urlsplit(start_url).port}" if urlsplit(start_url).port else None
-        self._pages: TextIO = open(run_dir / "pages.jsonl", "a", encoding="utf-8")  # noqa: SIM115
-        self._images: TextIO = open(run_dir / "images.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        # Line-buffered: every line reaches the file whole, even if the process is then killed.
+        self._pages: TextIO = open(  # noqa: SIM115
+            run_dir / "pages.jsonl", "a", encoding="utf-8", buffering=1
+        )
+        self._images: TextIO = open(  # noqa: SIM115
+            run_dir / "images.jsonl", "a", encoding="utf-8", buffering=1
+        )
         self.counts: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self._digest_lines: list[str] = []

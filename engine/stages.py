@@ -18,6 +18,14 @@ LOGGER = logging.getLogger(__name__)
 END: Final = None  # the end-of-stream marker a stage puts on its output queue
 
 
+async def close_queue(queue: asyncio.Queue[Any]) -> None:
+    """Tell the next stage no more items are coming, unless the whole run is being torn down
+    (then nobody reads the queue, and waiting for room in it would hang)."""
+    task = asyncio.current_task()
+    if task is None or not task.cancelling():
+        await queue.put(END)
+
+
 @dataclass
 class StageStats:
     """What one stage did. Updated only on the event-loop thread."""
@@ -71,7 +79,9 @@ async def run_stage(
             await emit(await _run_one(work, item, fail, executor, stats, retrying))
         inbox.put_nowait(END)  # pass the marker on to the sibling workers
 
-    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    async with asyncio.TaskGroup() as workers:  # one dies: the others are cancelled
+        for _ in range(in_flight):
+            workers.create_task(worker())
 
 
 async def _run_one(

@@ -8,12 +8,14 @@ import tempfile
 from pathlib import Path
 
 TEMP_PREFIX = ".tmp-"
+FILE_MODE = 0o644
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write data to path through a temporary file in the same folder, then rename."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
     try:
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes files private (0600): results are for sharing
         with os.fdopen(fd, "wb") as file:
             file.write(data)
         os.replace(temp, path)

@@ -23,6 +23,8 @@ JPEG_QUALITY = 85
 # Decode at least this many times the largest thumbnail, as Image.thumbnail's reducing_gap.
 DRAFT_GAP = 2
 ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})
+# Only the web's image formats: never EPS and friends, which can run external programs.
+FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "ICO")
 # What a broken file can make Pillow raise while decoding.
 DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error)
 
@@ -76,7 +78,7 @@ def make_thumbnails(
 
 def load_upright(path: Path, largest: int) -> tuple[int, int, Image.Image]:
     """Return the displayed size and a decoded, EXIF-rotated image at least 2x largest."""
-    with Image.open(path) as image:
+    with Image.open(path, formats=FORMATS) as image:
         orientation = image.getexif().get(ExifTags.Base.Orientation)
         width, height = image.size
         if orientation in ROTATED_ORIENTATIONS:

@@ -205,7 +205,7 @@ def test_requests_in_flight_never_exceed_the_concurrency_cap(
     mini_site.add_page("/", links=paths)
     for path in paths:
         mini_site.add_page(path)
-    mini_site.delay_s = 0.05
+    mini_site.delay_s = 0.2  # slow enough that every worker (even a spawned one) joins in
     with serving(mini_site.app) as origin:
         result = crawl(origin, model, concurrency=4)
     assert len(result.pages) == 25

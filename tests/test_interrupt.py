@@ -95,6 +95,10 @@ def test_second_ctrl_c_quits_at_once_without_temporary_files(
     crawl.send_signal(signal.SIGINT)
     time.sleep(0.05)
     crawl.send_signal(signal.SIGINT)
-    crawl.communicate(timeout=10)
+    output, _ = crawl.communicate(timeout=10)
     assert crawl.returncode == 130
     assert not list(out.rglob(".tmp-*"))
+    # It quit at once: no orderly ending, so no summary.
+    assert not (out / "summary.json").exists()
+    assert b"INTERRUPTED" not in output
+    assert all(line.endswith("}") for line in (out / "pages.jsonl").read_text().splitlines())

@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from pathlib import Path
 from typing import NamedTuple
 
+import psutil
 import pytest
 
 from engine.models import MODELS
@@ -27,12 +32,12 @@ class Where(NamedTuple):
     ended: float
 
 
-def square_where(item: int) -> Where:
+def square_where(item: int, sleep_s: float = 0.01) -> Where:
     """Stage work for the tests: picklable, slow enough to overlap, says where it ran."""
     started = time.perf_counter()
     if item == 13:
         raise ValueError("unlucky item")
-    time.sleep(0.01)
+    time.sleep(sleep_s)
     return Where(
         item, item * item, os.getpid(), threading.get_ident(), started, time.perf_counter()
     )
@@ -115,7 +120,8 @@ def overlaps(results: list[Where]) -> bool:
 def test_each_model_runs_where_its_name_says(
     model: str, in_main_process: bool, on_loop_thread: bool, concurrent: bool
 ) -> None:
-    results, _ = run_items(model, list(range(9)))
+    # Long enough items that every pool worker has started (spawn is slow) before they end.
+    results, _ = run_items(model, list(range(9)), work=partial(square_where, sleep_s=0.3))
     loop_thread = results.pop()
     assert all((r.pid == os.getpid()) == in_main_process for r in results)
     assert all((r.thread == loop_thread) == on_loop_thread for r in results)
@@ -143,3 +149,25 @@ def test_a_killed_worker_process_costs_only_its_own_item() -> None:
 def test_a_dead_worker_is_its_own_error_kind() -> None:
     assert ErrorInfo.internal(BrokenProcessPool("gone")).kind == ErrorKind.WORKER_DIED
     assert ErrorInfo.internal(ValueError("bug")).kind == ErrorKind.INTERNAL
+
+
+PARENT_SCRIPT = """
+import os, sys, time
+from engine.models import MODELS
+pool = MODELS["processes"].make_executor(1)
+print(pool.submit(os.getpid).result(), flush=True)
+time.sleep(60)
+"""
+
+
+def test_pool_workers_die_with_a_killed_parent() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT_SCRIPT],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    worker = psutil.Process(int(parent.stdout.readline()))
+    parent.kill()
+    parent.wait()
+    worker.wait(timeout=5)  # raises psutil.TimeoutExpired if the orphan lives on
+    assert not worker.is_running()
