@@ -23,7 +23,7 @@ from typing import NamedTuple, Protocol
 
 from crawler.frontier import Frontier
 from crawler.http import RETRYABLE_KINDS, FetchLimits, Response
-from crawler.pages import Page
+from crawler.pages import ANY_SITE, Page
 from crawler.robots import Robots, robots_url
 from crawler.urls import netloc, origin
 from errors import ErrorInfo
@@ -91,13 +91,25 @@ class Crawler:
         self.frontier: Frontier | None = None
 
     async def prepare(self) -> None:
-        """Fetch the site's robots.txt and seed the queue; raise SiteUnreachable if it is down."""
+        """Fetch robots.txt and the start page, and queue its links; SiteUnreachable if down.
+
+        The site is where the start page lands: http://example.org/ often redirects to
+        https://www.example.org/, and that is the site to crawl.
+        """
         robots = await self._robots_for(origin(self.start_url))
-        self.frontier = Frontier(
-            netloc(self.start_url), robots, self._settings.max_pages, self._settings.max_depth
-        )
-        if self.frontier.admit_page(self.start_url, 0):
-            self._put(PAGE_NEXT, self.start_url, 0)
+        if not robots.allows(self.start_url):
+            self.frontier = self._new_frontier(self.start_url, robots)
+            self.frontier.skipped["robots"] += 1
+            return
+        page = await self._fetcher.page(self.start_url, 0, ANY_SITE)
+        site_url = page.final_url if page.ok else self.start_url
+        self.frontier = self._new_frontier(site_url, await self._robots_for(origin(site_url)))
+        self.frontier.admit_page(self.start_url, 0)
+        await self._follow(page)
+
+    def _new_frontier(self, site_url: str, robots: Robots) -> Frontier:
+        limits = self._settings
+        return Frontier(netloc(site_url), robots, limits.max_pages, limits.max_depth)
 
     async def run(self) -> None:
         """Crawl from the start URL until no work is left (prepare() first)."""
@@ -149,15 +161,18 @@ class Crawler:
 
     async def _crawl_page(self, url: str, depth: int) -> None:
         """Fetch one page, queue what it links to, emit it."""
-        page = await self._fetcher.page(url, depth, self.frontier.site)
-        if page.final_url != url:
+        await self._follow(await self._fetcher.page(url, depth, self.frontier.site))
+
+    async def _follow(self, page: Page) -> None:
+        """Queue what a fetched page links to, then emit it."""
+        if page.final_url != page.url:
             self.frontier.mark_seen(page.final_url)
         for link in page.links:
-            if self.frontier.admit_page(link, depth + 1):
-                self._put(PAGE_NEXT, link, depth + 1)
+            if self.frontier.admit_page(link, page.depth + 1):
+                self._put(PAGE_NEXT, link, page.depth + 1)
         for image in page.images:
             if self.frontier.admit_image(image):
-                self._put(IMAGE_FIRST, image, depth)
+                self._put(IMAGE_FIRST, image, page.depth)
         await self._emit_page(page)
 
     async def _download_image(self, url: str) -> None:

@@ -16,6 +16,7 @@ from crawler.http import (
     Response,
     TooLarge,
     backoff_delay,
+    body_limit,
     describe,
     failed_attempt,
     http_error,
@@ -38,17 +39,21 @@ def make_session(limits: FetchLimits, concurrency: int, per_host: int) -> aiohtt
     )
 
 
-async def fetch(session: aiohttp.ClientSession, url: str, limits: FetchLimits) -> Response:
+async def fetch(
+    session: aiohttp.ClientSession, url: str, limits: FetchLimits, as_page: bool = False
+) -> Response:
     """Fetch url, retrying transient failures with backoff; never raises for network trouble."""
     for attempt in range(limits.retries + 1):
-        outcome = await _attempt(session, url, limits)
+        outcome = await _attempt(session, url, limits, as_page)
         if not outcome.retry or attempt == limits.retries:
             return outcome.response
         await asyncio.sleep(backoff_delay(attempt, limits, outcome.retry_after))
     raise AssertionError("unreachable: the last attempt always returns")
 
 
-async def _attempt(session: aiohttp.ClientSession, url: str, limits: FetchLimits) -> Attempt:
+async def _attempt(
+    session: aiohttp.ClientSession, url: str, limits: FetchLimits, as_page: bool
+) -> Attempt:
     """Make one request and say whether it is worth another."""
     try:
         async with session.get(url, max_redirects=limits.max_redirects) as resp:
@@ -57,7 +62,8 @@ async def _attempt(session: aiohttp.ClientSession, url: str, limits: FetchLimits
                 error = http_error(resp.status, resp.reason or "")
                 failed = Response(url, final_url, resp.status, content_type, b"", error)
                 return Attempt(failed, should_retry(resp.status), resp.headers.get("Retry-After"))
-            body = await _read_capped(resp, limits.max_bytes)
+            limit = body_limit(limits, content_type, as_page)
+            body = await _read_capped(resp, limit) if limit else b""
             return Attempt(Response(url, final_url, resp.status, content_type, body, None))
     except TooLarge as exc:
         return failed_attempt(url, ErrorKind.TOO_LARGE, str(exc))
@@ -94,7 +100,7 @@ class AsyncFetcher:
 
     async def page(self, url: str, depth: int, site: str) -> Page:
         """Fetch and parse one page."""
-        return to_page(await fetch(self._session, url, self._limits), depth, site)
+        return to_page(await fetch(self._session, url, self._limits, as_page=True), depth, site)
 
     async def resource(self, url: str) -> Response:
         """Fetch an image or a robots.txt as bytes."""

@@ -23,6 +23,7 @@ from crawler.http import (
     Response,
     TooLarge,
     backoff_delay,
+    body_limit,
     describe,
     failed_attempt,
     http_error,
@@ -36,10 +37,10 @@ _NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])
 _worker = threading.local()
 
 
-def fetch(url: str, limits: FetchLimits) -> Response:
+def fetch(url: str, limits: FetchLimits, as_page: bool = False) -> Response:
     """Fetch url, retrying transient failures with backoff; never raises for network trouble."""
     for attempt in range(limits.retries + 1):
-        outcome = _attempt(_session(limits), url, limits)
+        outcome = _attempt(_session(limits), url, limits, as_page)
         if not outcome.retry or attempt == limits.retries:
             return outcome.response
         time.sleep(backoff_delay(attempt, limits, outcome.retry_after))
@@ -48,7 +49,7 @@ def fetch(url: str, limits: FetchLimits) -> Response:
 
 def fetch_page(url: str, depth: int, site: str, limits: FetchLimits) -> Page:
     """Fetch and parse one page (in the worker, so the parsing is parallel where it can be)."""
-    return to_page(fetch(url, limits), depth, site)
+    return to_page(fetch(url, limits, as_page=True), depth, site)
 
 
 class ExecutorFetcher:
@@ -81,7 +82,7 @@ def _session(limits: FetchLimits) -> requests.Session:
     return session
 
 
-def _attempt(session: requests.Session, url: str, limits: FetchLimits) -> Attempt:
+def _attempt(session: requests.Session, url: str, limits: FetchLimits, as_page: bool) -> Attempt:
     """Make one request and say whether it is worth another."""
     deadline = time.monotonic() + limits.timeout_s
     try:
@@ -92,7 +93,8 @@ def _attempt(session: requests.Session, url: str, limits: FetchLimits) -> Attemp
                 failed = Response(url, resp.url, resp.status_code, content_type, b"", error)
                 retry_after = resp.headers.get("Retry-After")
                 return Attempt(failed, should_retry(resp.status_code), retry_after)
-            body = _read_capped(resp, limits.max_bytes, deadline)
+            limit = body_limit(limits, content_type, as_page)
+            body = _read_capped(resp, limit, deadline) if limit else b""
             return Attempt(Response(url, resp.url, resp.status_code, content_type, body, None))
     except TooLarge as exc:
         return failed_attempt(url, ErrorKind.TOO_LARGE, str(exc))
@@ -121,8 +123,9 @@ def _read_capped(resp: requests.Response, max_bytes: int, deadline: float) -> by
     if length.isascii() and length.isdigit() and int(length) > max_bytes:
         raise TooLarge(f"Content-Length {length} exceeds {max_bytes} bytes")
     chunks, size = [], 0
-    # requests' timeout bounds each read, not the whole body: a trickle needs the deadline.
-    for chunk in resp.iter_content(CHUNK_BYTES):
+    # requests' timeout bounds each read, not the whole body: a trickle needs the deadline,
+    # and read1 returns whatever has arrived instead of waiting for a full chunk.
+    while chunk := resp.raw.read1(CHUNK_BYTES, decode_content=True):
         size += len(chunk)
         if size > max_bytes:
             raise TooLarge(f"body exceeds {max_bytes} bytes")

@@ -25,6 +25,7 @@ class FetchLimits:
     retries: int = 3
     max_redirects: int = 10
     max_bytes: int = 32 * 1024 * 1024
+    max_page_bytes: int = 8 * 1024 * 1024  # pages are parsed in memory: keep them smaller
     backoff_s: float = 0.25
     user_agent: str = USER_AGENT
 
@@ -100,6 +101,13 @@ def parse_retry_after(value: str) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def body_limit(limits: FetchLimits, content_type: str, as_page: bool) -> int:
+    """How many body bytes to accept: 0 means do not read it (a page that is not HTML)."""
+    if not as_page:
+        return limits.max_bytes
+    return limits.max_page_bytes if is_html(content_type) else 0
 
 
 def is_html(content_type: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from crawler.http import ErrorInfo, ErrorKind, Response, is_html
-from crawler.links import Links, extract
+from crawler.links import extract
 from crawler.urls import netloc, normalize
 
 
@@ -26,15 +26,18 @@ class Page(NamedTuple):
         return self.error is None
 
 
+ANY_SITE = ""  # for the start page: wherever it redirects to becomes the site
+
+
 def to_page(response: Response, depth: int, site: str) -> Page:
     """Parse a response into a Page; site is the host[:port] the crawl stays on."""
     final_url = normalize(response.final_url) or response.url
     if not response.ok:
         return Page(response.url, final_url, response.status, depth, response.error)
-    if netloc(final_url) != site:
+    if site != ANY_SITE and netloc(final_url) != site:
         error = ErrorInfo(ErrorKind.OFFSITE_REDIRECT, f"redirected off the site to {final_url}")
         return Page(response.url, final_url, response.status, depth, error)
+    if not is_html(response.content_type):  # a PDF or an image behind <a href>: no links
+        return Page(response.url, final_url, response.status, depth, None)
     links = extract(response.body, response.content_type, final_url)
-    if not is_html(response.content_type):
-        links = Links((), ())
     return Page(response.url, final_url, response.status, depth, None, *links)

@@ -150,8 +150,18 @@ def test_a_body_over_the_size_cap_is_refused(mini_site: MiniSite, model: str) ->
 
     mini_site.add("/huge", huge)
     with serving(mini_site.app) as origin:
-        result = crawl(origin, model, limits=FetchLimits(max_bytes=1_000_000, retries=0))
+        result = crawl(origin, model, limits=FetchLimits(max_page_bytes=1_000_000, retries=0))
     assert result.pages["/huge"].error.kind == ErrorKind.TOO_LARGE
+
+
+def test_a_link_to_something_that_is_not_html_is_not_read(mini_site: MiniSite, model: str) -> None:
+    mini_site.add_page("/", links=["/manual.pdf"])
+    mini_site.add_bytes("/manual.pdf", b"%PDF" + b"x" * 3_000_000, "application/pdf")
+    with serving(mini_site.app) as origin:
+        result = crawl(origin, model, limits=FetchLimits(max_page_bytes=1_000_000, retries=0))
+    pdf = result.pages["/manual.pdf"]
+    assert pdf.ok and pdf.status == 200  # recorded, yet not too large: its body was skipped
+    assert pdf.links == ()
 
 
 def test_a_server_that_never_answers_times_out(mini_site: MiniSite, model: str) -> None:
@@ -229,3 +239,52 @@ def test_an_unreachable_site_stops_the_crawl_with_a_clear_error(model: str) -> N
         pass  # the server is gone: its port now refuses connections
     with pytest.raises(SiteUnreachable, match="cannot reach"):
         crawl(origin, model, limits=FetchLimits(retries=0))
+
+
+def test_a_body_that_trickles_is_ended_by_the_timeout(mini_site: MiniSite, model: str) -> None:
+    mini_site.add_page("/", links=["/trickle"])
+
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/html"})
+        await response.prepare(request)
+        for _ in range(100):  # one byte every 0.1 s: each read is quick, the whole is not
+            await response.write(b"x")
+            await asyncio.sleep(0.1)
+        return response
+
+    mini_site.add("/trickle", trickle)
+    with serving(mini_site.app) as origin:
+        started = time.perf_counter()
+        result = crawl(origin, model, limits=FetchLimits(timeout_s=1.0, retries=0))
+    assert result.pages["/trickle"].error.kind == ErrorKind.TIMEOUT
+    assert time.perf_counter() - started < 5
+
+
+def test_gzip_encoded_pages_are_decoded(mini_site: MiniSite, model: str) -> None:
+    async def gzipped(request: web.Request) -> web.Response:
+        response = web.Response(text='<a href="/after-gzip">x</a>', content_type="text/html")
+        response.enable_compression(web.ContentCoding.gzip)
+        return response
+
+    mini_site.add("/", gzipped)
+    mini_site.add_page("/after-gzip")
+    with serving(mini_site.app) as origin:
+        result = crawl(origin, model)
+    assert set(result.pages) == {"/", "/after-gzip"}
+
+
+def test_a_start_url_that_redirects_moves_the_site_with_it(mini_site: MiniSite, model: str) -> None:
+    real = MiniSite()
+    real.add_page("/home", links=["/about", "/home"])
+    real.add_page("/about")
+    with serving(real.app) as real_origin:
+
+        async def moved(request: web.Request) -> web.Response:
+            raise web.HTTPMovedPermanently(f"{real_origin}/home")
+
+        mini_site.add("/", moved)
+        with serving(mini_site.app) as origin:
+            result = crawl(origin, model)
+    assert result.pages["/"].final_url == f"{real_origin}/home"
+    assert f"{real_origin}/about" in result.pages  # crawled on the site it landed on
+    assert real.hits["/home"] == 1
