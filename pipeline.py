@@ -343,7 +343,6 @@ def compare(
         write_workers=options["write_workers"],
     )
     out = new_run_dir(options["out"], prefix="compare-")
-    out.mkdir(parents=True, exist_ok=True)
     spec = SiteSpec(
         pages=options["site_pages"], images=options["site_images"], seed=options["seed"]
     )
@@ -357,9 +356,16 @@ def compare(
     def open_site(latency_ms: float) -> Any:
         return site_process(spec, ServeOptions(latency_ms=latency_ms), SITE_CACHE)
 
-    with tqdm(total=len(plans), desc="compare runs", unit=" run", disable=None) as progress:
-        results = run_all(plans, open_site, out, extra, progress)
-    report_compare(out, results, {"request": asdict(request), "site": asdict(spec), "extra": extra})
+    results: list[dict[str, Any]] = []
+    try:
+        with tqdm(total=len(plans), desc="compare runs", unit=" run", disable=None) as progress:
+            run_all(plans, open_site, out, extra, progress, results)
+    except RuntimeError as exc:  # one run failed: report it, keep what the others measured
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if results:
+            info = {"request": asdict(request), "site": asdict(spec), "extra": extra}
+            report_compare(out, results, info)
 
 
 def _run_and_report(config: RunConfig, quiet: bool) -> None:

@@ -87,6 +87,7 @@ class Crawler:
         self._queue: asyncio.PriorityQueue[_Job] = asyncio.PriorityQueue()
         self._seq = itertools.count()
         self._robots: dict[str, asyncio.Task[Robots]] = {}
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._stopping = asyncio.Event()
         self.frontier: Frontier | None = None
 
@@ -147,10 +148,11 @@ class Crawler:
     async def _run_job(self, job: _Job) -> None:
         """Run one page or image job, turning any unexpected exception into a record."""
         try:
-            if job.priority == PAGE_NEXT:
-                await self._crawl_page(job.url, job.depth)
-            else:
-                await self._download_image(job.url)
+            async with self._slot(netloc(job.url)):
+                if job.priority == PAGE_NEXT:
+                    await self._crawl_page(job.url, job.depth)
+                else:
+                    await self._download_image(job.url)
         except Exception as exc:
             LOGGER.exception("unexpected error on %s", job.url)
             error = ErrorInfo.internal(exc)
@@ -201,6 +203,12 @@ class Crawler:
                 response.error.message if response.error else response.status,
             )
         return Robots.from_response(response)
+
+    def _slot(self, host: str) -> asyncio.Semaphore:
+        """The per-host cap, the same on every model (max_per_host jobs on one host at once)."""
+        if host not in self._host_slots:
+            self._host_slots[host] = asyncio.Semaphore(self._settings.per_host)
+        return self._host_slots[host]
 
     def _put(self, priority: int, url: str, depth: int) -> None:
         self._queue.put_nowait(_Job(priority, next(self._seq), url, depth))

@@ -27,10 +27,12 @@ from crawler.pages import Page, to_page
 CHUNK_BYTES = 64 * 1024
 
 
-def make_session(limits: FetchLimits, concurrency: int, per_host: int) -> aiohttp.ClientSession:
+def make_session(limits: FetchLimits, concurrency: int) -> aiohttp.ClientSession:
     """Build the one session of a crawl; call it inside the running event loop."""
-    # The connector's caps must match ours, or it silently becomes the bottleneck (default 100).
-    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=per_host)
+    # The connector's cap must match ours, or it silently becomes the bottleneck (default 100).
+    # No per-host cap here: the crawler enforces it on every model, and a request waiting
+    # for a pooled connection would spend its total timeout before it was even sent.
+    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=0)
     return aiohttp.ClientSession(
         connector=connector,
         timeout=aiohttp.ClientTimeout(total=limits.timeout_s),

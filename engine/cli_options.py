@@ -5,6 +5,7 @@ pipeline.py holds the commands themselves; this keeps their validation out of th
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from datetime import datetime
@@ -165,17 +166,25 @@ def checked_url(url: str) -> str:
 
 
 def new_run_dir(out: Path | None, prefix: str = "") -> Path:
-    """Return a run folder that is new or empty (it is created by the run itself)."""
-    if out is None:
-        stamp = prefix + datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("output") / stamp
-        suffix = 1
-        while out.exists():
-            suffix += 1
-            out = Path("output") / f"{stamp}-{suffix}"
-    elif out.exists() and any(out.iterdir()):
-        raise click.BadParameter(f"{str(out)!r} is not empty", param_hint="--out")
-    return out
+    """Create and return a run folder that is new, or that exists and is empty."""
+    if out is not None:
+        if out.exists() and any(out.iterdir()):
+            raise click.BadParameter(f"{str(out)!r} is not empty", param_hint="--out")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"cannot create {str(out)!r}: {exc.strerror}"
+            raise click.BadParameter(message, param_hint="--out") from None
+        return out
+    stamp = prefix + datetime.now().strftime("%Y%m%d-%H%M%S")
+    for suffix in itertools.count(1):
+        candidate = Path("output") / (stamp if suffix == 1 else f"{stamp}-{suffix}")
+        try:
+            candidate.mkdir(parents=True)  # exclusive: two runs never share a folder
+            return candidate
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable")
 
 
 def bundle(*decorators: Any) -> Any:

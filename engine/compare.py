@@ -194,13 +194,13 @@ def run_all(
     out: Path,
     extra: list[str],
     progress: Any,
-) -> list[dict[str, Any]]:
-    """Run every plan against a fresh site from open_site(latency_ms); advance progress."""
-    results = []
+    results: list[dict[str, Any]],
+) -> None:
+    """Run every plan against a fresh site from open_site(latency_ms), appending to results
+    as each finishes (so a failure or Ctrl-C keeps what was measured)."""
     for index, (repeat, plan) in enumerate(plans):
         run_dir = out / "runs" / f"{index:03d}-{plan.crawl}-{plan.write}-{plan.resize}-r{repeat}"
         progress.set_postfix_str(plan.label)
         with open_site(plan.latency_ms) as origin:
             results.append({**run_one(plan, f"{origin}/", run_dir, extra), "repeat": repeat})
         progress.update()
-    return results

@@ -15,7 +15,7 @@ async def open_fetcher(model: Model, settings: CrawlSettings, stack: AsyncExitSt
         from crawler.fetch_async import AsyncFetcher, make_session  # aiohttp loads slowly
 
         session = await stack.enter_async_context(
-            make_session(settings.limits, settings.concurrency, settings.per_host)
+            make_session(settings.limits, settings.concurrency)
         )
         return AsyncFetcher(session, settings.limits)
     executor = stack.enter_context(model.make_executor(settings.concurrency))

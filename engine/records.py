@@ -1,8 +1,9 @@
 """The run folder's files: pages.jsonl, images.jsonl, summary.json, and the run's digest.
 
-The digest is a SHA-256 over the sorted page URLs (with ok or error kind) and the sorted
-(image URL, original's SHA-256, each thumbnail's SHA-256): the same work gives the same
-digest whatever model did it and in whatever order. URLs enter it with the start URL's
+The digest sums (mod 2^256) the SHA-256 of one line per page (URL, ok or error kind) and one
+per image (URL, original's SHA-256, each thumbnail's SHA-256, colours, error kind): a sum does
+not depend on order, so the same work gives the same digest whatever model did it, and it
+takes constant memory however large the site. URLs enter it with the start URL's
 port replaced by a placeholder, so two runs of the local site on different free ports agree.
 """
 
@@ -19,6 +20,8 @@ from crawler.pages import Page
 from processing.files import write_atomic
 from processing.originals import ORIGINALS_DIR
 from processing.thumbnails import THUMBNAILS_DIR, ImageResult
+
+DIGEST_MODULUS = 2**256
 
 
 def prepare_run_dir(run_dir: Path, sizes: tuple[int, ...]) -> None:
@@ -43,7 +46,7 @@ class RunRecorder:
         )
         self.counts: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
-        self._digest_lines: list[str] = []
+        self._digest = 0
 
     def page(self, page: Page) -> None:
         """Record one page attempted."""
@@ -60,7 +63,7 @@ class RunRecorder:
         self.counts["pages"] += 1
         self._count_error("pages_failed", page.error)
         outcome = page.error.kind if page.error else "ok"
-        self._digest_lines.append(f"page {self._portless(page.url)} {outcome}")
+        self._add_to_digest(f"page {self._portless(page.url)} {outcome}")
 
     def image(self, image: ImageResult) -> None:
         """Record one image URL's outcome."""
@@ -83,13 +86,19 @@ class RunRecorder:
         self.counts["bytes"] += image.size
         self._count_error("images_failed", image.error)
         shas = " ".join(t.sha256 for t in image.thumbnails)
-        line = f"image {self._portless(image.url)} {image.sha256} {shas} {' '.join(image.colours)}"
-        self._digest_lines.append(line.rstrip())
+        outcome = image.error.kind if image.error else "ok"
+        colours = " ".join(image.colours)
+        self._add_to_digest(
+            f"image {self._portless(image.url)} {outcome} {image.sha256} {shas} {colours}"
+        )
 
     def digest(self) -> str:
         """Return the order-independent digest of everything recorded so far."""
-        text = "\n".join(sorted(self._digest_lines))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return f"{self._digest:064x}"
+
+    def _add_to_digest(self, line: str) -> None:
+        value = int.from_bytes(hashlib.sha256(line.encode()).digest(), "big")
+        self._digest = (self._digest + value) % DIGEST_MODULUS
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         """Write summary.json atomically."""

@@ -152,3 +152,11 @@ def test_an_unreachable_site_exits_1_with_one_line_and_leaves_no_folder(tmp_path
     assert result.exit_code == 1
     assert result.output.strip().startswith("Error: cannot reach")
     assert not out.exists()
+
+
+def test_an_out_folder_that_cannot_be_created_exits_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should go")
+    result = CliRunner().invoke(cli, ["crawl", "http://127.0.0.1:9/", "--out", str(blocker / "x")])
+    assert result.exit_code == 2
+    assert "cannot create" in result.output

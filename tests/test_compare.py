@@ -88,7 +88,8 @@ def test_runs_in_child_processes_are_measured_and_agree(tiny_site: str, tmp_path
         yield tiny_site
 
     progress = Counting()
-    results = run_all(plans, open_site, tmp_path, ["--sizes", "64"], progress)
+    results: list[dict] = []
+    run_all(plans, open_site, tmp_path, ["--sizes", "64"], progress, results)
     assert progress.updates == 3
     rows = aggregate(results)
     assert [row["resize"] for row in rows] == ["threads", "processes"]

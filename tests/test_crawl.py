@@ -222,6 +222,17 @@ def test_requests_in_flight_never_exceed_the_concurrency_cap(
     assert mini_site.peak_in_flight == MODELS[model].workers(4)
 
 
+def test_the_per_host_cap_holds_on_every_model(mini_site: MiniSite, model: str) -> None:
+    paths = [f"/p{i}" for i in range(12)]
+    mini_site.add_page("/", links=paths)
+    for path in paths:
+        mini_site.add_page(path)
+    mini_site.delay_s = 0.1
+    with serving(mini_site.app) as origin:
+        crawl(origin, model, concurrency=4, max_per_host=2)
+    assert mini_site.peak_in_flight == min(2, MODELS[model].workers(4))
+
+
 def test_page_and_depth_limits_stop_the_crawl(mini_site: MiniSite, model: str) -> None:
     for depth in range(6):
         mini_site.add_page(f"/d{depth}" if depth else "/", links=[f"/d{depth + 1}"])
