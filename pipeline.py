@@ -28,6 +28,7 @@ import os
 import signal
 import sys
 import time
+from concurrent.futures import Executor
 from contextlib import AsyncExitStack
 from dataclasses import asdict, replace
 from functools import partial
@@ -102,46 +103,46 @@ class Pipeline:
         lag = LoopLag()
         watcher = asyncio.create_task(lag.watch())
         self._loop = asyncio.get_running_loop()
-        async with AsyncExitStack() as stack:
-            settings = replace(self.config.crawl, concurrency=self.stats["crawl"].workers)
-            fetcher = await open_fetcher(self.crawl_model, settings, stack)
-            write_pool = stack.enter_context(
-                self.write_model.make_executor(self.stats["write"].workers)
-            )
-            resize_pool = stack.enter_context(
-                self.resize_model.make_executor(self.stats["resize"].workers)
-            )
-            self.crawler = Crawler(
-                self.config.start_url,
-                settings,
-                TimedFetcher(fetcher, self.stats["crawl"]),
-                self.on_page,
-                self.on_download,
-            )
-            await self.crawler.prepare()
-            if self.interrupted:
-                self._stop_crawl()
-            async with asyncio.TaskGroup() as stages:
-                stages.create_task(self.crawl())
-                stages.create_task(self.write(write_pool))
-                stages.create_task(self.resize(resize_pool))
-        watcher.cancel()
-        self.recorder.close()
+        try:
+            async with AsyncExitStack() as stack:
+                write_pool, resize_pool = await self._open_stages(stack)
+                async with asyncio.TaskGroup() as stages:
+                    stages.create_task(self.crawl())
+                    stages.create_task(self.write(write_pool))
+                    stages.create_task(self.resize(resize_pool))
+        finally:
+            watcher.cancel()
+            self.recorder.close()
+        costs = {
+            "started": started,
+            "wall_s": time.perf_counter() - started,
+            "cpu_s": cpu_seconds() - cpu_started,
+            "loop_lag": lag.as_json(),
+            "interrupted": self.interrupted,
+        }
         summary = build_summary(
-            self.config,
-            self.recorder,
-            self.stats,
-            self.crawler.frontier.skipped,
-            {
-                "started": started,
-                "wall_s": time.perf_counter() - started,
-                "cpu_s": cpu_seconds() - cpu_started,
-                "loop_lag": lag.as_json(),
-                "interrupted": self.interrupted,
-            },
+            self.config, self.recorder, self.stats, self.crawler.frontier.skipped, costs
         )
         self.recorder.write_summary(summary)
         return summary
+
+    async def _open_stages(self, stack: AsyncExitStack) -> tuple[Executor, Executor]:
+        """Open each stage's executor (closed by stack) and fetch the start page."""
+        settings = replace(self.config.crawl, concurrency=self.stats["crawl"].workers)
+        fetcher = TimedFetcher(
+            await open_fetcher(self.crawl_model, settings, stack), self.stats["crawl"]
+        )
+        pools = tuple(
+            stack.enter_context(model.make_executor(self.stats[stage].workers))
+            for stage, model in (("write", self.write_model), ("resize", self.resize_model))
+        )
+        self.crawler = Crawler(
+            self.config.start_url, settings, fetcher, self.on_page, self.on_download
+        )
+        await self.crawler.prepare()
+        if self.interrupted:
+            self._stop_crawl()
+        return pools
 
     def on_ctrl_c(self, *_: Any) -> None:
         """SIGINT handler: the first stops the crawl gracefully, the second quits at once."""
@@ -166,7 +167,7 @@ class Pipeline:
         finally:
             await close_queue(self.to_write)
 
-    async def write(self, executor: Any) -> None:
+    async def write(self, executor: Executor) -> None:
         """Stage 2: save each image's original bytes."""
         work = partial(save_original, run_dir=str(self.config.run_dir))
         try:
@@ -182,7 +183,7 @@ class Pipeline:
         finally:
             await close_queue(self.to_resize)
 
-    async def resize(self, executor: Any) -> None:
+    async def resize(self, executor: Executor) -> None:
         """Stage 3: make the thumbnails of each saved original."""
         work = partial(
             make_thumbnails,

@@ -78,51 +78,6 @@ class NumberList(click.ParamType):
         return numbers
 
 
-def site_options(command: Any) -> Any:
-    """The options that shape the local test site, shared by `serve` and `crawl`."""
-    options = [
-        click.option(
-            "--site-pages",
-            default=500,
-            show_default=True,
-            type=click.IntRange(1, 1_000_000),
-            help="Pages on the local test site.",
-        ),
-        click.option(
-            "--site-images",
-            default=300,
-            show_default=True,
-            type=click.IntRange(1, 100_000),
-            help="Images on the local test site.",
-        ),
-        click.option("--seed", default=1, show_default=True, help="Seed of the generated site."),
-        click.option(
-            "--latency-ms",
-            default=0.0,
-            show_default=True,
-            type=click.FloatRange(0, 60_000),
-            help="Delay before every response.",
-        ),
-        click.option(
-            "--jitter-ms",
-            default=0.0,
-            show_default=True,
-            type=click.FloatRange(0, 60_000),
-            help="Random +- spread on the latency.",
-        ),
-        click.option(
-            "--error-rate",
-            default=0.0,
-            show_default=True,
-            type=click.FloatRange(0, 1),
-            help="Share of URLs that answer 503 once before succeeding.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 def config_from_options(start_url: str, run_dir: Path, options: dict[str, Any]) -> RunConfig:
     """Build the run's frozen configuration from the command-line options."""
     limits = FetchLimits(
@@ -238,7 +193,13 @@ crawl_options = bundle(
         type=click.IntRange(0, 20),
         help="Retries on timeouts, connection errors, 429 and 5xx.",
     ),
-    click.option("--max-redirects", default=10, show_default=True, type=click.IntRange(0, 100)),
+    click.option(
+        "--max-redirects",
+        default=10,
+        show_default=True,
+        type=click.IntRange(0, 100),
+        help="Redirects followed per request.",
+    ),
     click.option(
         "--max-bytes",
         default=32 * 1024 * 1024,
@@ -266,7 +227,13 @@ stage_options = bundle(
         type=click.Choice(MODEL_NAMES),
         help="Model that saves originals.",
     ),
-    click.option("--write-workers", default=4, show_default=True, type=click.IntRange(1, 512)),
+    click.option(
+        "--write-workers",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1, 512),
+        help="Workers saving originals (sequential: always 1).",
+    ),
     click.option(
         "--resize-model",
         default="processes",
@@ -349,11 +316,35 @@ compare_options = bundle(
         type=NumberList(int, 1),
         help="Resize worker counts to sweep.",
     ),
-    click.option("--write-workers", default=4, show_default=True, type=click.IntRange(1, 512)),
-    click.option("--site-pages", default=300, show_default=True, type=click.IntRange(1)),
-    click.option("--site-images", default=150, show_default=True, type=click.IntRange(1)),
-    click.option("--seed", default=1, show_default=True),
-    click.option("--sizes", default="128,256", show_default=True, type=SizeList()),
+    click.option(
+        "--write-workers",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1, 512),
+        help="Workers saving originals (sequential: always 1).",
+    ),
+    click.option(
+        "--site-pages",
+        default=300,
+        show_default=True,
+        type=click.IntRange(1, 1_000_000),
+        help="Pages on the local test site (smaller than crawl's, so each run is short).",
+    ),
+    click.option(
+        "--site-images",
+        default=150,
+        show_default=True,
+        type=click.IntRange(1, 100_000),
+        help="Images on the local test site.",
+    ),
+    click.option("--seed", default=1, show_default=True, help="Seed of the generated site."),
+    click.option(
+        "--sizes",
+        default="128,256",
+        show_default=True,
+        type=SizeList(),
+        help="Thumbnail sizes (longest side, pixels).",
+    ),
     click.option(
         "--analysis/--no-analysis",
         default=False,
@@ -367,3 +358,44 @@ compare_options = bundle(
     ),
 )
 """What compare varies and on which site."""
+
+
+site_options = bundle(
+    click.option(
+        "--site-pages",
+        default=500,
+        show_default=True,
+        type=click.IntRange(1, 1_000_000),
+        help="Pages on the local test site.",
+    ),
+    click.option(
+        "--site-images",
+        default=300,
+        show_default=True,
+        type=click.IntRange(1, 100_000),
+        help="Images on the local test site.",
+    ),
+    click.option("--seed", default=1, show_default=True, help="Seed of the generated site."),
+    click.option(
+        "--latency-ms",
+        default=0.0,
+        show_default=True,
+        type=click.FloatRange(0, 60_000),
+        help="Delay before every response.",
+    ),
+    click.option(
+        "--jitter-ms",
+        default=0.0,
+        show_default=True,
+        type=click.FloatRange(0, 60_000),
+        help="Random +- spread on the latency.",
+    ),
+    click.option(
+        "--error-rate",
+        default=0.0,
+        show_default=True,
+        type=click.FloatRange(0, 1),
+        help="Share of URLs that answer 503 once before succeeding.",
+    ),
+)
+"""The options that shape the local test site, shared by `serve` and `crawl`."""

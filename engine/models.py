@@ -15,10 +15,11 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 MODEL_NAMES = ("asyncio", "threads", "processes", "sequential")
@@ -43,7 +44,6 @@ class Model:
     """One concurrency model: how to build its executor and how many items it runs at once."""
 
     name: str
-    summary: str
     make_executor: Callable[[int], Executor]
     sequential: bool = False
 
@@ -91,12 +91,14 @@ class RenewingProcessPool(Executor):
         return ProcessPoolExecutor(self._workers, mp_context=context, initializer=start_worker)
 
 
-MODELS: dict[str, Model] = {
-    model.name: model
-    for model in (
-        Model("asyncio", "coroutines on the one event-loop thread", lambda _: InlineExecutor()),
-        Model("threads", "a thread pool", lambda n: ThreadPoolExecutor(n)),
-        Model("processes", "a process pool (spawn)", RenewingProcessPool),
-        Model("sequential", "one item at a time", lambda _: ThreadPoolExecutor(1), True),
-    )
-}
+MODELS: Mapping[str, Model] = MappingProxyType(
+    {
+        model.name: model
+        for model in (
+            Model("asyncio", lambda _: InlineExecutor()),
+            Model("threads", lambda n: ThreadPoolExecutor(n)),
+            Model("processes", RenewingProcessPool),
+            Model("sequential", lambda _: ThreadPoolExecutor(1), sequential=True),
+        )
+    }
+)
