@@ -48,7 +48,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     """The side-by-side table printed at the end of compare."""
     header = (
         f"{'crawl':<11}{'write':<11}{'resize':<11}{'lat':>5}{'conc':>5}{'rw':>3}"
-        f"{'wall s':>8}{'min-max':>12}{'pages/s':>9}{'img/s':>7}{'cpu s':>7}"
+        f"{'wall s':>8}{'min-max':>12}{'fetch/s':>9}{'img/s':>7}{'cpu s':>7}"
         f"{'cores':>6}{'peak MB':>8}{'lag max':>8}{'p99':>6}  same"
     )
     lines = [header, "-" * len(header)]
