@@ -153,6 +153,50 @@ def bundle(*decorators: Any) -> Any:
     return apply
 
 
+# Options that crawl and compare share: declared once (click makes a new Option per use).
+WRITE_WORKERS = click.option(
+    "--write-workers",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 512),
+    help="Workers saving originals (sequential: always 1).",
+)
+SIZES = click.option(
+    "--sizes",
+    default="128,256",
+    show_default=True,
+    type=SizeList(),
+    help="Thumbnail sizes (longest side, pixels).",
+)
+ANALYSIS = click.option(
+    "--analysis/--no-analysis",
+    default=False,
+    show_default=True,
+    help="Also find each image's dominant colours in pure Python (holds the GIL).",
+)
+SEED = click.option("--seed", default=1, show_default=True, help="Seed of the generated site.")
+
+
+def site_size(pages: int, images: int) -> Any:
+    """The --site-pages and --site-images options with these defaults."""
+    return bundle(
+        click.option(
+            "--site-pages",
+            default=pages,
+            show_default=True,
+            type=click.IntRange(1, 1_000_000),
+            help="Pages on the local test site.",
+        ),
+        click.option(
+            "--site-images",
+            default=images,
+            show_default=True,
+            type=click.IntRange(1, 100_000),
+            help="Images on the local test site.",
+        ),
+    )
+
+
 crawl_options = bundle(
     click.option(
         "--out",
@@ -227,13 +271,7 @@ stage_options = bundle(
         type=click.Choice(MODEL_NAMES),
         help="Model that saves originals.",
     ),
-    click.option(
-        "--write-workers",
-        default=4,
-        show_default=True,
-        type=click.IntRange(1, 512),
-        help="Workers saving originals (sequential: always 1).",
-    ),
+    WRITE_WORKERS,
     click.option(
         "--resize-model",
         default="processes",
@@ -247,19 +285,8 @@ stage_options = bundle(
         show_default=True,
         type=click.IntRange(1, 512),
     ),
-    click.option(
-        "--sizes",
-        default="128,256",
-        show_default=True,
-        type=SizeList(),
-        help="Thumbnail sizes (longest side, pixels).",
-    ),
-    click.option(
-        "--analysis/--no-analysis",
-        default=False,
-        show_default=True,
-        help="Also find each image's dominant colours in pure Python (holds the GIL).",
-    ),
+    SIZES,
+    ANALYSIS,
 )
 """Which model runs each stage, with how many workers, and what the resize stage makes."""
 
@@ -316,41 +343,11 @@ compare_options = bundle(
         type=NumberList(int, 1),
         help="Resize worker counts to sweep.",
     ),
-    click.option(
-        "--write-workers",
-        default=4,
-        show_default=True,
-        type=click.IntRange(1, 512),
-        help="Workers saving originals (sequential: always 1).",
-    ),
-    click.option(
-        "--site-pages",
-        default=300,
-        show_default=True,
-        type=click.IntRange(1, 1_000_000),
-        help="Pages on the local test site (smaller than crawl's, so each run is short).",
-    ),
-    click.option(
-        "--site-images",
-        default=150,
-        show_default=True,
-        type=click.IntRange(1, 100_000),
-        help="Images on the local test site.",
-    ),
-    click.option("--seed", default=1, show_default=True, help="Seed of the generated site."),
-    click.option(
-        "--sizes",
-        default="128,256",
-        show_default=True,
-        type=SizeList(),
-        help="Thumbnail sizes (longest side, pixels).",
-    ),
-    click.option(
-        "--analysis/--no-analysis",
-        default=False,
-        show_default=True,
-        help="Add the pure-Python colours step to the resize stage.",
-    ),
+    WRITE_WORKERS,
+    site_size(300, 150),
+    SEED,
+    SIZES,
+    ANALYSIS,
     click.option(
         "--out",
         type=click.Path(file_okay=False, path_type=Path),
@@ -361,21 +358,8 @@ compare_options = bundle(
 
 
 site_options = bundle(
-    click.option(
-        "--site-pages",
-        default=500,
-        show_default=True,
-        type=click.IntRange(1, 1_000_000),
-        help="Pages on the local test site.",
-    ),
-    click.option(
-        "--site-images",
-        default=300,
-        show_default=True,
-        type=click.IntRange(1, 100_000),
-        help="Images on the local test site.",
-    ),
-    click.option("--seed", default=1, show_default=True, help="Seed of the generated site."),
+    site_size(500, 300),
+    SEED,
     click.option(
         "--latency-ms",
         default=0.0,
