@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
@@ -14,6 +15,9 @@ _SAFE_QUERY = _SAFE_PATH + "?"
 # The HTML spec strips tabs and newlines anywhere inside a URL attribute.
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+# Dot-separated labels of letters, digits, '-' and '_' (seen in the wild, though not in DNS).
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 
 
 def normalize(url: str) -> str | None:
@@ -73,14 +77,20 @@ def remove_dot_segments(path: str) -> str:
 
 
 def _canonical_host(host: str) -> str | None:
-    """Lower-case the host and IDNA-encode non-ASCII names; None if it is not a valid name."""
+    """Lower-case the host and IDNA-encode non-ASCII names; None if it is not a valid host."""
+    if ":" in host:  # an IPv6 literal (urlsplit removed the brackets)
+        try:
+            return str(ipaddress.IPv6Address(host))
+        except ValueError:
+            return None
     host = host.rstrip(".")
-    if host.isascii():
-        return host.lower() if host else None
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    host = host.lower()
+    return host if _HOST_NAME.fullmatch(host) else None
 
 
 def _quote(text: str, safe: str) -> str:

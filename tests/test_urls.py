@@ -22,6 +22,7 @@ from crawler.urls import normalize, remove_dot_segments, resolve
         ("http://example.com/?q=a b", "http://example.com/?q=a%20b"),
         ("http://M\u00fcnchen.de/", "http://xn--mnchen-3ya.de/"),
         ("http://[::1]:8080/x", "http://[::1]:8080/x"),
+        ("http://[0:0::1]/x", "http://[::1]/x"),
         ("  http://example.com/a\n  ", "http://example.com/a"),
         ("http://example.com/a\tb", "http://example.com/ab"),
     ],
@@ -43,6 +44,10 @@ def test_normalize_canonicalises(url: str, expected: str) -> None:
         "http://example.com:port/",
         "http:///nohost",
         "http://example.com/" + "a" * 3000,
+        "http:// 0/",
+        "http://a..b/",
+        "http://exa mple.com/",
+        "http://[::zz]/",
     ],
 )
 def test_normalize_drops_what_cannot_be_fetched(url: str) -> None:
