@@ -59,6 +59,7 @@ from engine.config import RunConfig
 from engine.fetchers import open_fetcher
 from engine.looplag import LoopLag
 from engine.models import MODELS
+from engine.oslimits import open_files_for
 from engine.progress import Progress
 from engine.records import RunRecorder, prepare_run_dir
 from engine.stages import StageStats, TimedFetcher, close_queue, run_stage
@@ -129,6 +130,7 @@ class Pipeline:
     async def _open_stages(self, stack: AsyncExitStack) -> tuple[Executor, Executor]:
         """Open each stage's executor (closed by stack) and fetch the start page."""
         settings = replace(self.config.crawl, concurrency=self.stats["crawl"].workers)
+        open_files_for(settings.concurrency)
         fetcher = TimedFetcher(
             await open_fetcher(self.crawl_model, settings, stack), self.stats["crawl"]
         )

@@ -14,6 +14,7 @@ from crawler.crawl import Crawler, CrawlSettings, SiteUnreachable
 from crawler.http import FetchLimits
 from engine.fetchers import open_fetcher
 from engine.models import MODELS
+from engine.oslimits import open_files_for
 from errors import ErrorKind
 from tests.conftest import MiniSite, serving
 
@@ -299,3 +300,17 @@ def test_a_start_url_that_redirects_moves_the_site_with_it(mini_site: MiniSite, 
     assert result.pages["/"].final_url == f"{real_origin}/home"
     assert f"{real_origin}/about" in result.pages  # crawled on the site it landed on
     assert real.hits["/home"] == 1
+
+
+@pytest.mark.parametrize("wide_model", ["asyncio", "threads"])
+def test_a_thousand_requests_in_flight(mini_site: MiniSite, wide_model: str) -> None:
+    paths = [f"/p{i}" for i in range(1100)]
+    mini_site.add_page("/", links=paths)
+    for path in paths:
+        mini_site.add_page(path)
+    mini_site.delay_s = 2.0  # every request waits: all 1,000 slots fill before any frees
+    open_files_for(1000)
+    with serving(mini_site.app) as origin:
+        result = crawl(origin, wide_model, concurrency=1000, limits=FetchLimits(retries=0))
+    assert len(result.pages) == 1101 and all(page.ok for page in result.pages.values())
+    assert mini_site.peak_in_flight == 1000
