@@ -28,12 +28,14 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import AsyncExitStack
 from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 import psutil
@@ -62,6 +64,7 @@ from engine.models import MODELS
 from engine.oslimits import open_files_for
 from engine.progress import Progress
 from engine.records import RunRecorder, prepare_run_dir
+from engine.resume import Done, load_done, page_from_row, read_run_info, write_run_info
 from engine.stages import StageStats, TimedFetcher, close_queue, run_stage
 from engine.summary import build_summary, cpu_seconds, format_summary
 from errors import ErrorInfo
@@ -79,7 +82,12 @@ class Pipeline:
         self.config = config
         self.progress = progress
         prepare_run_dir(config.run_dir, config.sizes)
+        self.done = load_done(config.run_dir) if config.resume else Done([], [])
         self.recorder = RunRecorder(config.run_dir, config.start_url)
+        for row in self.done.pages:
+            self.recorder.count_page(row)
+        for row in self.done.images:
+            self.recorder.count_image(row)
         self.to_write: asyncio.Queue[Original | None] = asyncio.Queue(config.queue_size)
         self.to_resize: asyncio.Queue[Saved | None] = asyncio.Queue(config.queue_size)
         self.crawl_model = MODELS[config.crawl_model]
@@ -141,7 +149,10 @@ class Pipeline:
         self.crawler = Crawler(
             self.config.start_url, settings, fetcher, self.on_page, self.on_download
         )
-        await self.crawler.prepare()
+        await self.crawler.prepare(
+            [page_from_row(row) for row in self.done.pages],
+            [row["url"] for row in self.done.images],
+        )
         if self.interrupted:
             self._stop_crawl()
         return pools
@@ -307,11 +318,53 @@ def serve(
 @site_options
 def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> None:
     """Crawl URL (default: the local test site) and thumbnail every image found."""
+    if options["resume"] is not None:
+        _resume(url, out, quiet, options)
+        return
     start_url = checked_url(url) if url else None
     run_dir = new_run_dir(out)
     if start_url:
-        _run_and_report(config_from_options(start_url, run_dir, options), quiet)
+        _start(start_url, run_dir, quiet, options, site=None)
         return
+    with _local_site(options) as (origin, site):
+        _start(f"{origin}/", run_dir, quiet, options, site)
+
+
+def _start(start_url: str, run_dir: Path, quiet: bool, options: dict[str, Any], site: Any) -> None:
+    """Record how the run starts (for --resume), then run it."""
+    info = {
+        "start_url": start_url,
+        "sizes": list(options["sizes"]),
+        "analysis": options["analysis"],
+        "site": site,
+    }
+    write_run_info(run_dir, info)
+    _run_and_report(config_from_options(start_url, run_dir, options), quiet)
+
+
+def _resume(url: str | None, out: Path | None, quiet: bool, options: dict[str, Any]) -> None:
+    """Carry on the run in --resume's folder, as run.json says it started."""
+    if url or out:
+        raise click.UsageError("--resume takes neither a URL nor --out: the run folder has both")
+    run_dir = options["resume"]
+    try:
+        info = read_run_info(run_dir)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--resume") from None
+    options = {**options, "sizes": tuple(info["sizes"]), "analysis": info["analysis"]}
+    config = config_from_options(info["start_url"], run_dir, options)
+    if info["site"] is None:
+        _run_and_report(config, quiet)
+        return
+    site = info["site"]  # the same site on the same port, so every recorded URL still holds
+    options.update(site_pages=site["pages"], site_images=site["images"], seed=site["seed"])
+    with _local_site(options, port=site["port"]):
+        _run_and_report(config, quiet)
+
+
+@contextlib.contextmanager
+def _local_site(options: dict[str, Any], port: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Serve the local test site in its own process; yield its origin and what defines it."""
     from testsite import ServeOptions, SiteSpec, site_process  # builds the site's images
 
     spec = SiteSpec(
@@ -321,10 +374,17 @@ def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> Non
         latency_ms=options["latency_ms"],
         jitter_ms=options["jitter_ms"],
         error_rate=options["error_rate"],
+        port=port,
     )
     click.echo("Starting the local test site (its first start generates the images)...", err=True)
     with site_process(spec, serving, SITE_CACHE) as origin:
-        _run_and_report(config_from_options(f"{origin}/", run_dir, options), quiet)
+        site = {
+            "pages": spec.pages,
+            "images": spec.images,
+            "seed": spec.seed,
+            "port": urlsplit(origin).port,
+        }
+        yield origin, site
 
 
 @cli.command()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -91,13 +91,18 @@ class Crawler:
         self._stopping = asyncio.Event()
         self.frontier: Frontier | None = None
 
-    async def prepare(self) -> None:
+    async def prepare(self, done: Sequence[Page] = (), done_images: Iterable[str] = ()) -> None:
         """Fetch robots.txt and the start page, and queue its links; SiteUnreachable if down.
 
         The site is where the start page lands: http://example.org/ often redirects to
-        https://www.example.org/, and that is the site to crawl.
+        https://www.example.org/, and that is the site to crawl. A resumed run passes the
+        pages and images its files recorded: they are not fetched again, and the links
+        those pages found become the queue.
         """
         robots = await self._robots_for(origin(self.start_url))
+        if done:
+            await self._resume(done, done_images)
+            return
         if not robots.allows(self.start_url):
             self.frontier = self._new_frontier(self.start_url, robots)
             self.frontier.skipped["robots"] += 1
@@ -107,6 +112,19 @@ class Crawler:
         self.frontier = self._new_frontier(site_url, await self._robots_for(origin(site_url)))
         self.frontier.admit_page(self.start_url, 0)
         await self._follow(page)
+
+    async def _resume(self, done: Sequence[Page], done_images: Iterable[str]) -> None:
+        """Rebuild the frontier from recorded pages and images; queue what they left to do."""
+        start = next((page for page in done if page.url == self.start_url), None)
+        site_url = start.final_url if start is not None and start.ok else self.start_url
+        self.frontier = self._new_frontier(site_url, await self._robots_for(origin(site_url)))
+        for page in done:  # all seen first, so a link to any of them is not queued
+            self.frontier.admit_page(page.url, page.depth)
+            self.frontier.mark_seen(page.final_url)
+        for url in done_images:
+            self.frontier.admit_image(url)
+        for page in done:
+            self._queue_links(page)
 
     def _new_frontier(self, site_url: str, robots: Robots) -> Frontier:
         limits = self._settings
@@ -167,6 +185,11 @@ class Crawler:
 
     async def _follow(self, page: Page) -> None:
         """Queue what a fetched page links to, then emit it."""
+        self._queue_links(page)
+        await self._emit_page(page)
+
+    def _queue_links(self, page: Page) -> None:
+        """Queue the new pages and images a page links to."""
         if page.final_url != page.url:
             self.frontier.mark_seen(page.final_url)
         for link in page.links:
@@ -175,7 +198,6 @@ class Crawler:
         for image in page.images:
             if self.frontier.admit_image(image):
                 self._put(IMAGE_FIRST, image, page.depth)
-        await self._emit_page(page)
 
     async def _download_image(self, url: str) -> None:
         """Fetch one image if its host's robots.txt allows, and emit the bytes."""

@@ -20,6 +20,7 @@ from crawler.urls import normalize
 from engine.compare import STAGES
 from engine.config import RunConfig, StageConfig
 from engine.models import MODEL_NAMES
+from engine.resume import RUN_INFO
 
 
 class SizeList(click.ParamType):
@@ -102,13 +103,14 @@ def config_from_options(start_url: str, run_dir: Path, options: dict[str, Any]) 
         crawl_model=options["crawl_model"],
         write=StageConfig(options["write_model"], options["write_workers"]),
         resize=StageConfig(options["resize_model"], options["resize_workers"]),
+        resume=options.get("resume") is not None,
     )
 
 
 def remove_if_made(run_dir: Path) -> None:
     """Remove a run folder that holds only what this run created before it failed to start."""
-    files = [path for path in run_dir.rglob("*") if path.is_file()]
-    if all(path.stat().st_size == 0 for path in files):
+    files = [path for path in run_dir.rglob("*") if path.is_file() and path.name != RUN_INFO]
+    if all(path.stat().st_size == 0 for path in files):  # nothing was recorded
         shutil.rmtree(run_dir)
 
 
@@ -252,6 +254,11 @@ crawl_options = bundle(
         help="Largest response body accepted.",
     ),
     click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
+    click.option(
+        "--resume",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="Continue the interrupted run in this folder (same URL, sizes and site).",
+    ),
 )
 """What one crawl may do: its reach, limits and output."""
 

@@ -24,6 +24,10 @@ from processing.thumbnails import THUMBNAILS_DIR, ImageResult
 DIGEST_MODULUS = 2**256
 
 
+def _by_size(item: tuple[str, str]) -> int:
+    return int(item[0])
+
+
 def prepare_run_dir(run_dir: Path, sizes: tuple[int, ...]) -> None:
     """Create the run folder and its subfolders."""
     (run_dir / ORIGINALS_DIR).mkdir(parents=True, exist_ok=True)
@@ -49,31 +53,29 @@ class RunRecorder:
         self._digest = 0
 
     def page(self, page: Page) -> None:
-        """Record one page attempted."""
-        error = page.error.as_json() if page.error else None
+        """Record one page attempted (with what it links to, so a resumed run can go on)."""
         row = {
             "url": page.url,
             "final_url": page.final_url,
             "status": page.status,
             "depth": page.depth,
             "ok": page.ok,
-            "error": error,
+            "error": page.error.as_json() if page.error else None,
+            "links": list(page.links),
+            "images": list(page.images),
         }
         self._pages.write(json.dumps(row) + "\n")
-        self.counts["pages"] += 1
-        self._count_error("pages_failed", page.error)
-        outcome = page.error.kind if page.error else "ok"
-        self._add_to_digest(f"page {self._portless(page.url)} {outcome}")
+        self.count_page(row)
 
     def image(self, image: ImageResult) -> None:
         """Record one image URL's outcome."""
-        thumbnails = {str(t.size): t.path for t in image.thumbnails}
         row = {
             "url": image.url,
             "ok": image.ok,
             "error": image.error and image.error.as_json(),
             "original": image.original or None,
-            "thumbnails": thumbnails,
+            "thumbnails": {str(t.size): t.path for t in image.thumbnails},
+            "thumbnail_sha256": {str(t.size): t.sha256 for t in image.thumbnails},
             "width": image.width or None,
             "height": image.height or None,
             "bytes": image.size,
@@ -81,15 +83,27 @@ class RunRecorder:
             "colours": list(image.colours) or None,
         }
         self._images.write(json.dumps(row) + "\n")
+        self.count_image(row)
+
+    def count_page(self, row: dict[str, Any]) -> None:
+        """Add a page row to the counts and the digest (also for rows a resumed run replays)."""
+        self.counts["pages"] += 1
+        self._count_error("pages_failed", row["error"])
+        outcome = row["error"]["kind"] if row["error"] else "ok"
+        self._add_to_digest(f"page {self._portless(row['url'])} {outcome}")
+
+    def count_image(self, row: dict[str, Any]) -> None:
+        """Add an image row to the counts and the digest."""
         self.counts["images"] += 1
-        self.counts["thumbnails"] += len(image.thumbnails)
-        self.counts["bytes"] += image.size
-        self._count_error("images_failed", image.error)
-        shas = " ".join(t.sha256 for t in image.thumbnails)
-        outcome = image.error.kind if image.error else "ok"
-        colours = " ".join(image.colours)
+        self.counts["thumbnails"] += len(row["thumbnails"])
+        self.counts["bytes"] += row["bytes"]
+        self._count_error("images_failed", row["error"])
+        outcome = row["error"]["kind"] if row["error"] else "ok"
+        shas = " ".join(sha for _, sha in sorted(row["thumbnail_sha256"].items(), key=_by_size))
+        colours = " ".join(row["colours"] or ())
+        sha256 = row["sha256"] or ""
         self._add_to_digest(
-            f"image {self._portless(image.url)} {outcome} {image.sha256} {shas} {colours}"
+            f"image {self._portless(row['url'])} {outcome} {sha256} {shas} {colours}"
         )
 
     def digest(self) -> str:
@@ -116,7 +130,7 @@ class RunRecorder:
             return url.replace(netloc, netloc.removesuffix(self._port) + ":PORT", 1)
         return url
 
-    def _count_error(self, counter: str, error: Any) -> None:
+    def _count_error(self, counter: str, error: dict[str, str] | None) -> None:
         if error is not None:
             self.counts[counter] += 1
-            self.errors[str(error.kind)] += 1
+            self.errors[error["kind"]] += 1

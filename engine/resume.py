@@ -1,0 +1,74 @@
+"""Resume an interrupted run: what its files say was done, carried into the new run.
+
+Data flow of `crawl --resume DIR`:
+1. run.json, written when the run began, gives the start URL, the thumbnail sizes, the
+   analysis switch and, when the run crawled the local site, that site's seed, size and port
+   (the site is served on the same port again, so every URL means the same thing).
+2. pages.jsonl and images.jsonl are read back; a last line cut off by a hard kill is removed
+   from the file first, so new lines never follow a broken one.
+3. The recorder counts every row again, so counts and digest cover the whole run.
+4. The crawler's frontier learns every recorded page and image as already seen; the links
+   the recorded pages found become the queue. Nothing recorded is fetched again, and the
+   finished run has the digest an uninterrupted one would have.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from crawler.pages import Page
+from errors import ErrorInfo, ErrorKind
+
+RUN_INFO = "run.json"
+
+
+class Done(NamedTuple):
+    """What an earlier, interrupted run recorded."""
+
+    pages: list[dict[str, Any]]
+    images: list[dict[str, Any]]
+
+
+def write_run_info(run_dir: Path, info: dict[str, Any]) -> None:
+    """Record how the run was started, for a later --resume."""
+    (run_dir / RUN_INFO).write_text(json.dumps(info, indent=2))
+
+
+def read_run_info(run_dir: Path) -> dict[str, Any]:
+    """Read run.json; raise ValueError when run_dir is not a run folder."""
+    try:
+        return json.loads((run_dir / RUN_INFO).read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{str(run_dir)!r} has no readable {RUN_INFO}: not a run folder") from exc
+
+
+def load_done(run_dir: Path) -> Done:
+    """Read what the run recorded, cutting off a partial last line first."""
+    return Done(_read_rows(run_dir / "pages.jsonl"), _read_rows(run_dir / "images.jsonl"))
+
+
+def page_from_row(row: dict[str, Any]) -> Page:
+    """Rebuild the Page record a pages.jsonl row was written from."""
+    error = row["error"] and ErrorInfo(ErrorKind(row["error"]["kind"]), row["error"]["message"])
+    return Page(
+        row["url"],
+        row["final_url"],
+        row["status"],
+        row["depth"],
+        error,
+        tuple(row.get("links", ())),
+        tuple(row.get("images", ())),
+    )
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]
+    if len(complete) != len(data):
+        os.truncate(path, len(complete))  # a line cut off by a hard kill: drop it, refetch it
+    return [json.loads(line) for line in complete.decode("utf-8").splitlines() if line]

@@ -1,0 +1,94 @@
+"""--resume, for real: a crawl stopped by SIGINT is resumed to the outputs of an unbroken one,
+fetching nothing twice."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MiniSite, photo_bytes, serving
+from tests.test_interrupt import PIPELINE, wait_for_pages
+
+PAGES = 120
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[tuple[MiniSite, str]]:
+    """120 pages of 0.05 s, each with its own image."""
+    mini = MiniSite()
+    image = photo_bytes((320, 240))
+    for index in range(PAGES):
+        links = [f"/p{(index * 7 + k) % PAGES}" for k in (1, 2, 3)]
+        mini.add_page(f"/p{index}", links=links, images=[f"/i{index}.jpg"])
+        mini.add_bytes(f"/i{index}.jpg", image + index.to_bytes(4, "big"))
+    mini.add_page("/", links=["/p0", "/p1"])
+    mini.delay_s = 0.05
+    with serving(mini.app) as origin:
+        yield mini, origin
+
+
+def crawl_command(*args: str) -> list[str]:
+    return [sys.executable, str(PIPELINE), "crawl", "--quiet", "--sizes", "64", *args]
+
+
+def summary(run_dir: Path) -> dict:
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def unbroken(site: tuple[MiniSite, str], tmp_path_factory: pytest.TempPathFactory) -> dict:
+    _, origin = site
+    run_dir = tmp_path_factory.mktemp("unbroken") / "run"
+    subprocess.run(
+        crawl_command(f"{origin}/", "--out", str(run_dir), "--concurrency", "4"),
+        check=True,
+        capture_output=True,
+    )
+    return summary(run_dir)
+
+
+def test_a_resumed_run_ends_as_an_unbroken_one(
+    site: tuple[MiniSite, str], unbroken: dict, tmp_path: Path, model: str
+) -> None:
+    mini, origin = site
+    mini.hits.clear()
+    run_dir = tmp_path / "run"
+    first = subprocess.Popen(
+        crawl_command(
+            f"{origin}/", "--out", str(run_dir), "--concurrency", "4", "--crawl-model", model
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_pages(run_dir, 20)
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=20)
+    assert first.returncode == 130
+    assert summary(run_dir)["counts"]["pages"] < PAGES + 1
+
+    resumed = subprocess.run(
+        crawl_command("--resume", str(run_dir), "--crawl-model", model),
+        capture_output=True,
+        text=True,
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    final = summary(run_dir)
+    assert final["digest"] == unbroken["digest"]
+    assert final["counts"] == unbroken["counts"]
+    fetched_twice = {path: hits for path, hits in mini.hits.items() if hits > 1}
+    assert not fetched_twice
+    assert len(mini.hits) == 2 * PAGES + 1  # every page and image, once
+
+
+def test_resume_refuses_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
+    result = subprocess.run(
+        crawl_command("--resume", str(tmp_path)), capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "not a run folder" in result.stderr
