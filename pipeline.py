@@ -292,6 +292,7 @@ def cli(verbose: bool) -> None:
     type=click.IntRange(0, 65535),
     help="Port on 127.0.0.1 (0 = any free port).",
 )
+@click.option("--hostile", is_flag=True, help="Serve the hostile site instead: every trap.")
 def serve(
     site_pages: int,
     site_images: int,
@@ -300,9 +301,16 @@ def serve(
     jitter_ms: float,
     error_rate: float,
     port: int,
+    hostile: bool,
 ) -> None:
     """Serve the local test site until Ctrl-C."""
     from testsite import ServeOptions, SiteSpec, serve_forever
+
+    if hostile:
+        from testsite.hostile import serve_hostile
+
+        serve_hostile(port, lambda url: click.echo(f"Serving the hostile site at {url}/"))
+        return
 
     spec = SiteSpec(pages=site_pages, images=site_images, seed=seed)
     options = ServeOptions(

@@ -14,6 +14,7 @@ from concurrent.futures import Executor
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
+import urllib3
 from urllib3.exceptions import ReadTimeoutError
 
 from crawler.http import (
@@ -108,8 +109,10 @@ def _attempt(session: requests.Session, url: str, limits: FetchLimits, as_page: 
         ValueError,
     ) as exc:
         return failed_attempt(url, ErrorKind.INVALID_URL, describe(exc))
-    except (requests.Timeout, TimeoutError):
+    except (requests.Timeout, TimeoutError, ReadTimeoutError):
         return failed_attempt(url, ErrorKind.TIMEOUT, f"no answer in {limits.timeout_s:g}s")
+    except urllib3.exceptions.HTTPError as exc:  # raw reads: a body cut off, bad gzip
+        return failed_attempt(url, ErrorKind.CONNECTION, describe(exc))
     except requests.RequestException as exc:
         # A read timeout in mid-body arrives wrapped in a ConnectionError.
         timed_out = isinstance(exc.__context__, ReadTimeoutError) or "Read timed out" in str(exc)

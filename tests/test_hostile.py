@@ -1,0 +1,67 @@
+"""The hostile site under every crawl model: each trap is recorded as it must be, the crawl
+goes on, and nothing is written outside the run folder, whatever the URLs say."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from crawler.crawl import CrawlSettings
+from crawler.http import FetchLimits
+from engine.config import RunConfig
+from engine.progress import Progress
+from pipeline import Pipeline
+from tests.conftest import serving
+from testsite.hostile import IMAGES, NEVER_FETCHED, PAGES, make_hostile_app
+
+RUN_FILES = {"pages.jsonl", "images.jsonl", "summary.json"}
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[str]:
+    with serving(make_hostile_app()) as origin:
+        yield origin
+
+
+def outcomes(path: Path) -> dict[str, str]:
+    """URL path -> recorded error kind ('ok' for none), from a JSON Lines file."""
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    return {
+        urlsplit(row["url"]).path: row["error"]["kind"] if row["error"] else "ok" for row in rows
+    }
+
+
+def test_every_trap_is_recorded_and_the_crawl_goes_on(
+    hostile: str, tmp_path: Path, model: str
+) -> None:
+    box = tmp_path / "box"
+    run_dir = box / "run"
+    limits = FetchLimits(timeout_s=1.0, retries=1, backoff_s=0.01, max_page_bytes=2_000_000)
+    config = RunConfig(
+        start_url=f"{hostile}/",
+        run_dir=run_dir,
+        crawl_model=model,
+        sizes=(64,),
+        crawl=CrawlSettings(concurrency=8, max_depth=8, limits=limits),
+    )
+    summary = asyncio.run(Pipeline(config, Progress(enabled=False)).run())
+
+    pages = outcomes(run_dir / "pages.jsonl")
+    assert {path: pages.get(path) for path in PAGES} == PAGES
+    assert not set(NEVER_FETCHED) & set(pages)
+    assert set(pages) == set(PAGES)  # nothing else: no mailto:, no malformed URL, no ftp:
+    assert outcomes(run_dir / "images.jsonl") == IMAGES
+    assert summary["skipped"]["max_depth"] == 1  # the endless calendar, stopped
+
+    assert [p.name for p in box.iterdir()] == ["run"]  # nothing written beside the run
+    for path in run_dir.rglob("*"):
+        relative = path.relative_to(run_dir)
+        assert relative.parts[0] in {"originals", "thumbnails"} or str(relative) in RUN_FILES
+        if path.is_file() and relative.parts[0] != str(relative):
+            assert re.fullmatch(r"[0-9a-f]{64}\.\w+", path.name)
