@@ -67,7 +67,7 @@ from engine.records import RunRecorder, prepare_run_dir
 from engine.resume import Done, load_done, page_from_row, read_run_info, write_run_info
 from engine.stages import StageStats, TimedFetcher, close_queue, run_stage
 from engine.summary import build_summary, cpu_seconds, format_summary
-from errors import ErrorInfo
+from errors import ErrorInfo, ErrorKind
 from processing.files import remove_temp_files
 from processing.originals import Original, Saved, save_original
 from processing.thumbnails import ImageResult, make_thumbnails
@@ -104,6 +104,7 @@ class Pipeline:
         }
         self.crawler: Crawler | None = None
         self.interrupted = False
+        self.stopped_by = ""  # why the run stopped early, other than Ctrl-C
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def run(self) -> dict[str, Any]:
@@ -128,6 +129,7 @@ class Pipeline:
             "cpu_s": cpu_seconds() - cpu_started,
             "loop_lag": lag.as_json(),
             "interrupted": self.interrupted,
+            "stopped_by": self.stopped_by or None,
         }
         summary = build_summary(
             self.config, self.recorder, self.stats, self.crawler.frontier.skipped, costs
@@ -235,6 +237,7 @@ class Pipeline:
         self.progress.saved.update()
         if saved.error:
             self.recorder.image(ImageResult(saved.url, "", "", saved.size, error=saved.error))
+            self._stop_if_disk_failed(saved.error)
         else:
             await self.to_resize.put(saved)
 
@@ -242,6 +245,16 @@ class Pipeline:
         """An image's thumbnails were made, or failed."""
         self.progress.resized.update()
         self.recorder.image(result)
+        self._stop_if_disk_failed(result.error)
+
+    def _stop_if_disk_failed(self, error: ErrorInfo | None) -> None:
+        """A full or unwritable disk fails every item after it: stop cleanly instead."""
+        if error is None or error.kind != ErrorKind.DISK or self.stopped_by:
+            return
+        self.stopped_by = f"cannot write to the run folder: {error.message}"
+        LOGGER.error("%s; stopping the crawl", self.stopped_by)
+        if self.crawler is not None:
+            self.crawler.stop()
 
 
 def quit_now(run_dir: Path) -> None:
@@ -458,6 +471,8 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
             signal.signal(signal.SIGINT, previous)
     click.echo(format_summary(summary))
     click.echo(f"Results in {config.run_dir}/")
+    if summary["stopped_by"]:
+        raise click.ClickException(summary["stopped_by"])
     if summary["interrupted"]:
         # Everything is written; leave before interpreter shutdown, which resets signal
         # handlers and would let another Ctrl-C kill us mid-exit.

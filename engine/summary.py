@@ -32,6 +32,7 @@ def build_summary(
         "cpu_s": round(costs["cpu_s"], 3),
         "loop_lag": costs["loop_lag"],
         "interrupted": costs["interrupted"],
+        "stopped_by": costs["stopped_by"],
         "digest": recorder.digest(),
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -102,3 +103,55 @@ def test_second_ctrl_c_quits_at_once_without_temporary_files(
     assert not (out / "summary.json").exists()
     assert b"INTERRUPTED" not in output
     assert all(line.endswith("}") for line in (out / "pages.jsonl").read_text().splitlines())
+
+
+def test_a_site_that_dies_mid_crawl_ends_in_a_summary(tmp_path: Path, model: str) -> None:
+    site = MiniSite()
+    for index in range(200):
+        site.add_page(f"/p{index}", links=[f"/p{(index * 7 + k) % 200}" for k in (1, 2, 3)])
+    site.add_page("/", links=["/p0", "/p1"])
+    site.delay_s = 0.05
+    out = tmp_path / "run"
+    with serving(site.app) as origin:
+        command = [
+            sys.executable,
+            str(PIPELINE),
+            "crawl",
+            f"{origin}/",
+            "--out",
+            str(out),
+            "--quiet",
+            "--concurrency",
+            "4",
+            "--crawl-model",
+            model,
+            "--retries",
+            "1",
+            "--timeout",
+            "2",
+        ]
+        crawl = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        wait_for_pages(out, 10)
+    # The server is gone: what remains is retried, recorded as failed, and the run ends.
+    output, _ = crawl.communicate(timeout=60)
+    assert crawl.returncode == 0, output.decode()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["pages_failed"] >= 1
+    assert summary["errors"].get("connection", 0) >= 1
+    assert summary["interrupted"] is False
+
+
+def test_an_unwritable_run_folder_stops_the_run_cleanly(slow_site: str, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    crawl = start_crawl(slow_site, out, "asyncio")
+    wait_for_pages(out, 5)
+    shutil.rmtree(out / "originals")
+    (out / "originals").write_text("a file where the folder was: every save now fails")
+    output, _ = crawl.communicate(timeout=30)
+    assert crawl.returncode == 1
+    assert b"Error: cannot write to the run folder" in output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["stopped_by"].startswith("cannot write to the run folder")
+    assert summary["counts"]["pages"] < 200  # it stopped instead of failing every image
+    assert summary["errors"]["disk"] >= 1
+    assert not list(out.rglob(".tmp-*"))
