@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: setup crawl serve compare test lint clean
+.PHONY: setup crawl serve compare bench-load test lint clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ serve: $(STAMP)
 
 compare: $(STAMP)
 	$(BIN)/python pipeline.py compare $(ARGS)
+
+# Memory as the site grows (5,000 vs 50,000 pages): a few minutes.
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
