@@ -121,6 +121,21 @@ def photo_bytes(size: tuple[int, int] = (640, 480), fmt: str = "JPEG", **save: o
     return buffer.getvalue()
 
 
+def chain_site(pages: int, delay_s: float, images: bool = True) -> MiniSite:
+    """A site of `pages` pages, each linking to three others and showing its own image,
+    every request taking delay_s: a crawl that lasts long enough to interrupt."""
+    site = MiniSite()
+    image = photo_bytes((320, 240))
+    for index in range(pages):
+        links = [f"/p{(index * 7 + k) % pages}" for k in (1, 2, 3)]
+        site.add_page(f"/p{index}", links=links, images=[f"/i{index}.jpg"] if images else [])
+        if images:
+            site.add_bytes(f"/i{index}.jpg", image + index.to_bytes(4, "big"))
+    site.add_page("/", links=["/p0", "/p1"])
+    site.delay_s = delay_s
+    return site
+
+
 @pytest.fixture
 def run_dir(tmp_path: Path) -> Path:
     """A fresh, not yet created, run folder."""

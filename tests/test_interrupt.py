@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MiniSite, photo_bytes, serving
+from tests.conftest import chain_site, serving
 
 PIPELINE = Path(__file__).resolve().parent.parent / "pipeline.py"
 
@@ -21,14 +21,7 @@ PIPELINE = Path(__file__).resolve().parent.parent / "pipeline.py"
 @pytest.fixture
 def slow_site() -> Iterator[str]:
     """200 pages that take 0.1 s each, every one showing its own image: minutes of work."""
-    site = MiniSite()
-    image = photo_bytes((400, 300))
-    for index in range(200):
-        links = [f"/p{(index * 7 + k) % 200}" for k in (1, 2, 3)]
-        site.add_page(f"/p{index}", links=links, images=[f"/i{index}.jpg"])
-        site.add_bytes(f"/i{index}.jpg", image + index.to_bytes(4, "big"))
-    site.add_page("/", links=["/p0", "/p1"])
-    site.delay_s = 0.1
+    site = chain_site(200, 0.1)
     with serving(site.app) as origin:
         yield origin
 
@@ -106,11 +99,7 @@ def test_second_ctrl_c_quits_at_once_without_temporary_files(
 
 
 def test_a_site_that_dies_mid_crawl_ends_in_a_summary(tmp_path: Path, model: str) -> None:
-    site = MiniSite()
-    for index in range(200):
-        site.add_page(f"/p{index}", links=[f"/p{(index * 7 + k) % 200}" for k in (1, 2, 3)])
-    site.add_page("/", links=["/p0", "/p1"])
-    site.delay_s = 0.05
+    site = chain_site(200, 0.05, images=False)
     out = tmp_path / "run"
     with serving(site.app) as origin:
         command = [

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from processing.colours import dominant_colours
 from processing.originals import Original, save_original, sniff_extension
 from processing.thumbnails import make_thumbnails
 from tests.conftest import photo_bytes
+from testsite.hostile import png_claiming
 
 SIZES = (64, 128)
 
@@ -157,20 +156,8 @@ def test_broken_images_are_recorded_as_undecodable(ready_dir: Path, data: bytes)
     assert no_temp_files(ready_dir)
 
 
-def png_header_only(width: int, height: int) -> bytes:
-    """A tiny PNG that claims width x height pixels."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 64)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
 def test_decompression_bomb_is_refused(ready_dir: Path) -> None:
-    result = thumbnails_of(png_header_only(40_000, 40_000), ready_dir)
+    result = thumbnails_of(png_claiming(40_000, 40_000), ready_dir)
     assert result.error is not None and result.error.kind == ErrorKind.DECOMPRESSION_BOMB
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MiniSite, photo_bytes, serving
+from tests.conftest import MiniSite, chain_site, serving
 from tests.test_interrupt import PIPELINE, wait_for_pages
 
 PAGES = 120
@@ -21,14 +21,7 @@ PAGES = 120
 @pytest.fixture(scope="module")
 def site() -> Iterator[tuple[MiniSite, str]]:
     """120 pages of 0.05 s, each with its own image."""
-    mini = MiniSite()
-    image = photo_bytes((320, 240))
-    for index in range(PAGES):
-        links = [f"/p{(index * 7 + k) % PAGES}" for k in (1, 2, 3)]
-        mini.add_page(f"/p{index}", links=links, images=[f"/i{index}.jpg"])
-        mini.add_bytes(f"/i{index}.jpg", image + index.to_bytes(4, "big"))
-    mini.add_page("/", links=["/p0", "/p1"])
-    mini.delay_s = 0.05
+    mini = chain_site(PAGES, 0.05)
     with serving(mini.app) as origin:
         yield mini, origin
 

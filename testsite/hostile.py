@@ -251,7 +251,7 @@ def _images() -> list[tuple[str, bytes, str]]:
         ("/img/random.jpg", bytes(range(256)) * 8, "image/jpeg"),
         ("/img/html.jpg", _html("not an image"), "image/jpeg"),
         ("/img/octet", _encode(photo, "PNG"), "application/octet-stream"),
-        ("/img/bomb.png", _png_claiming(40_000, 40_000), "image/png"),
+        ("/img/bomb.png", png_claiming(40_000, 40_000), "image/png"),
         ("/img/cmyk.jpg", _encode(photo.convert("CMYK"), "JPEG"), "image/jpeg"),
         ("/img/16bit.png", _encode(Image.new("I;16", (120, 80), 40_000), "PNG"), "image/png"),
         ("/img/palette-alpha.gif", _encode(palette, "GIF", transparency=0), "image/gif"),
@@ -277,7 +277,7 @@ def _animated(first: Image.Image) -> bytes:
     return _encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
 
 
-def _png_claiming(width: int, height: int) -> bytes:
+def png_claiming(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims width x height pixels: a decompression bomb."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
