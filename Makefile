@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: setup crawl serve compare bench-load test lint clean
+.PHONY: setup crawl serve compare bench bench-load test lint clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ serve: $(STAMP)
 
 compare: $(STAMP)
 	$(BIN)/python pipeline.py compare $(ARGS)
+
+# Each stage against its limit, as side-by-side ratios: a few minutes.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 # Memory as the site grows (5,000 vs 50,000 pages): a few minutes.
 bench-load: $(STAMP)
