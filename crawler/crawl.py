@@ -88,6 +88,7 @@ class Crawler:
         self._seq = itertools.count()
         self._robots: dict[str, asyncio.Task[Robots]] = {}
         self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._emitting: set[asyncio.Future[None]] = set()
         self._stopping = asyncio.Event()
         self.frontier: Frontier | None = None
 
@@ -120,7 +121,10 @@ class Crawler:
         self.frontier = self._new_frontier(site_url, await self._robots_for(origin(site_url)))
         for page in done:  # all seen first, so a link to any of them is not queued
             self.frontier.admit_page(page.url, page.depth)
-            self.frontier.mark_seen(page.final_url)
+        recorded = {page.url for page in done}
+        for page in done:  # a redirect's target is seen only once every recorded page counted
+            if page.final_url not in recorded:
+                self.frontier.mark_seen(page.final_url)
         for url in done_images:
             self.frontier.admit_image(url)
         for page in done:
@@ -148,9 +152,11 @@ class Crawler:
             for task in (drained, stopped, *workers):
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            await asyncio.gather(*self._emitting)  # results that arrived still go downstream
 
     def stop(self) -> None:
-        """Take no new jobs; those in flight get STOP_GRACE_S to finish, the rest are dropped."""
+        """Take no new jobs; fetches in flight get STOP_GRACE_S, the queued are dropped, and
+        whatever has already arrived is still passed on."""
         self._stopping.set()
 
     async def _work(self) -> None:
@@ -164,24 +170,40 @@ class Crawler:
                 self._queue.task_done()
 
     async def _run_job(self, job: _Job) -> None:
-        """Run one page or image job, turning any unexpected exception into a record."""
-        try:
-            async with self._slot(netloc(job.url)):
-                if job.priority == PAGE_NEXT:
-                    await self._crawl_page(job.url, job.depth)
-                else:
-                    await self._download_image(job.url)
-        except Exception as exc:
-            LOGGER.exception("unexpected error on %s", job.url)
-            error = ErrorInfo.internal(exc)
-            if job.priority == PAGE_NEXT:
-                await self._emit_page(Page(job.url, job.url, 0, job.depth, error))
-            else:
-                await self._emit_image(Response(job.url, job.url, 0, "", b"", error))
+        """Fetch one page or image (an unexpected exception becomes its record), emit it."""
+        async with self._slot(netloc(job.url)):
+            try:
+                result = await self._fetch(job)
+            except Exception as exc:
+                LOGGER.exception("unexpected error on %s", job.url)
+                error = ErrorInfo.internal(exc)
+                result = (
+                    Page(job.url, job.url, 0, job.depth, error)
+                    if job.priority == PAGE_NEXT
+                    else Response(job.url, job.url, 0, "", b"", error)
+                )
+        if result is not None:
+            await self._deliver(job, result)
 
-    async def _crawl_page(self, url: str, depth: int) -> None:
-        """Fetch one page, queue what it links to, emit it."""
-        await self._follow(await self._fetcher.page(url, depth, self.frontier.site))
+    async def _fetch(self, job: _Job) -> Page | Response | None:
+        """Fetch a page (queueing its links) or an image; None when robots.txt says no."""
+        if job.priority == PAGE_NEXT:
+            page = await self._fetcher.page(job.url, job.depth, self.frontier.site)
+            self._queue_links(page)
+            return page
+        robots = await self._robots_for(origin(job.url))
+        if not robots.allows(job.url):
+            self.frontier.skipped["robots"] += 1
+            return None
+        return await self._fetcher.resource(job.url)
+
+    async def _deliver(self, job: _Job, result: Page | Response) -> None:
+        """Emit a result, shielded: once it has arrived, stopping must not throw it away."""
+        emit = self._emit_page(result) if job.priority == PAGE_NEXT else self._emit_image(result)
+        task = asyncio.ensure_future(emit)
+        self._emitting.add(task)
+        task.add_done_callback(self._emitting.discard)
+        await asyncio.shield(task)
 
     async def _follow(self, page: Page) -> None:
         """Queue what a fetched page links to, then emit it."""
@@ -198,14 +220,6 @@ class Crawler:
         for image in page.images:
             if self.frontier.admit_image(image):
                 self._put(IMAGE_FIRST, image, page.depth)
-
-    async def _download_image(self, url: str) -> None:
-        """Fetch one image if its host's robots.txt allows, and emit the bytes."""
-        robots = await self._robots_for(origin(url))
-        if not robots.allows(url):
-            self.frontier.skipped["robots"] += 1
-            return
-        await self._emit_image(await self._fetcher.resource(url))
 
     async def _robots_for(self, site_origin: str) -> Robots:
         """Fetch each origin's robots.txt once; concurrent callers share the one fetch."""
