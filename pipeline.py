@@ -64,7 +64,14 @@ from engine.models import MODELS
 from engine.oslimits import open_files_for
 from engine.progress import Progress
 from engine.records import RunRecorder, prepare_run_dir
-from engine.resume import Done, load_done, page_from_row, read_run_info, write_run_info
+from engine.resume import (
+    RESULT_OPTIONS,
+    Done,
+    load_done,
+    page_from_row,
+    read_run_info,
+    write_run_info,
+)
 from engine.stages import StageStats, TimedFetcher, close_queue, run_stage
 from engine.summary import build_summary, cpu_seconds, format_summary
 from errors import ErrorInfo, ErrorKind
@@ -155,6 +162,7 @@ class Pipeline:
             [page_from_row(row) for row in self.done.pages],
             [row["url"] for row in self.done.images],
         )
+        self.done = Done([], [])  # replayed: no need to hold every recorded row any longer
         if self.interrupted:
             self._stop_crawl()
         return pools
@@ -355,8 +363,7 @@ def _start(start_url: str, run_dir: Path, quiet: bool, options: dict[str, Any], 
     """Record how the run starts (for --resume), then run it."""
     info = {
         "start_url": start_url,
-        "sizes": list(options["sizes"]),
-        "analysis": options["analysis"],
+        "options": {key: options[key] for key in RESULT_OPTIONS},
         "site": site,
     }
     write_run_info(run_dir, info)
@@ -372,14 +379,14 @@ def _resume(url: str | None, out: Path | None, quiet: bool, options: dict[str, A
         info = read_run_info(run_dir)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--resume") from None
-    options = {**options, "sizes": tuple(info["sizes"]), "analysis": info["analysis"]}
+    stored = info["options"]
+    options = {**options, **stored, "sizes": tuple(stored["sizes"])}
     config = config_from_options(info["start_url"], run_dir, options)
     if info["site"] is None:
         _run_and_report(config, quiet)
         return
-    site = info["site"]  # the same site on the same port, so every recorded URL still holds
-    options.update(site_pages=site["pages"], site_images=site["images"], seed=site["seed"])
-    with _local_site(options, port=site["port"]):
+    # The same site on the same port, so every recorded URL still means the same thing.
+    with _local_site(options, port=info["site"]["port"]):
         _run_and_report(config, quiet)
 
 
@@ -399,13 +406,7 @@ def _local_site(options: dict[str, Any], port: int = 0) -> Iterator[tuple[str, d
     )
     click.echo("Starting the local test site (its first start generates the images)...", err=True)
     with site_process(spec, serving, SITE_CACHE) as origin:
-        site = {
-            "pages": spec.pages,
-            "images": spec.images,
-            "seed": spec.seed,
-            "port": urlsplit(origin).port,
-        }
-        yield origin, site
+        yield origin, {"port": urlsplit(origin).port}
 
 
 @cli.command()

@@ -1,9 +1,10 @@
 """Resume an interrupted run: what its files say was done, carried into the new run.
 
 Data flow of `crawl --resume DIR`:
-1. run.json, written when the run began, gives the start URL, the thumbnail sizes, the
-   analysis switch and, when the run crawled the local site, that site's seed, size and port
-   (the site is served on the same port again, so every URL means the same thing).
+1. run.json, written when the run began, gives the start URL, every option that changes what
+   the run produces (limits, sizes, analysis, the local site's seed, size and knobs) and the
+   local site's port (served on the same port again, so every URL means the same thing).
+   Models and worker counts may change: they never change the outputs.
 2. pages.jsonl and images.jsonl are read back; a last line cut off by a hard kill is removed
    from the file first, so new lines never follow a broken one.
 3. The recorder counts every row again, so counts and digest cover the whole run.
@@ -21,8 +22,27 @@ from typing import Any, NamedTuple
 
 from crawler.pages import Page
 from errors import ErrorInfo, ErrorKind
+from processing.files import write_atomic
 
 RUN_INFO = "run.json"
+# The options that change what a run produces: a resumed run takes them from run.json.
+RESULT_OPTIONS = (
+    "max_pages",
+    "max_depth",
+    "max_bytes",
+    "timeout",
+    "retries",
+    "max_redirects",
+    "max_per_host",
+    "sizes",
+    "analysis",
+    "site_pages",
+    "site_images",
+    "seed",
+    "latency_ms",
+    "jitter_ms",
+    "error_rate",
+)
 
 
 class Done(NamedTuple):
@@ -34,7 +54,7 @@ class Done(NamedTuple):
 
 def write_run_info(run_dir: Path, info: dict[str, Any]) -> None:
     """Record how the run was started, for a later --resume."""
-    (run_dir / RUN_INFO).write_text(json.dumps(info, indent=2))
+    write_atomic(run_dir / RUN_INFO, json.dumps(info, indent=2).encode())
 
 
 def read_run_info(run_dir: Path) -> dict[str, Any]:
@@ -46,8 +66,14 @@ def read_run_info(run_dir: Path) -> dict[str, Any]:
 
 
 def load_done(run_dir: Path) -> Done:
-    """Read what the run recorded, cutting off a partial last line first."""
-    return Done(_read_rows(run_dir / "pages.jsonl"), _read_rows(run_dir / "images.jsonl"))
+    """Read what the run recorded, cutting off a partial last line first. Images that failed
+    only because the disk did are forgotten (and their lines removed): a resume retries them."""
+    images_path = run_dir / "images.jsonl"
+    images = _read_rows(images_path)
+    kept = [row for row in images if not (row["error"] and row["error"]["kind"] == "disk")]
+    if len(kept) != len(images):
+        write_atomic(images_path, "".join(json.dumps(row) + "\n" for row in kept).encode())
+    return Done(_read_rows(run_dir / "pages.jsonl"), kept)
 
 
 def page_from_row(row: dict[str, Any]) -> Page:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.resume import load_done
 from tests.conftest import MiniSite, chain_site, serving
 from tests.test_interrupt import PIPELINE, wait_for_pages
 
@@ -85,3 +86,43 @@ def test_resume_refuses_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "not a run folder" in result.stderr
+
+
+def test_images_that_failed_on_a_full_disk_are_retried_on_resume(tmp_path: Path) -> None:
+    row = {
+        "url": "http://h/a.jpg",
+        "thumbnails": {},
+        "thumbnail_sha256": {},
+        "bytes": 9,
+        "sha256": "x",
+        "colours": None,
+    }
+    lines = [
+        {**row, "ok": True, "error": None},
+        {
+            **row,
+            "url": "http://h/b.jpg",
+            "ok": False,
+            "error": {"kind": "disk", "message": "No space left on device"},
+        },
+    ]
+    (tmp_path / "images.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (tmp_path / "pages.jsonl").write_text('{"url": "http://h/", "cut off by a kill')
+    done = load_done(tmp_path)
+    assert [image["url"] for image in done.images] == ["http://h/a.jpg"]
+    assert "b.jpg" not in (tmp_path / "images.jsonl").read_text()  # its line is gone too
+    assert done.pages == [] and (tmp_path / "pages.jsonl").read_text() == ""
+
+
+def test_run_json_keeps_every_option_that_changes_the_outputs(
+    site: tuple[MiniSite, str], tmp_path: Path
+) -> None:
+    _, origin = site
+    run_dir = tmp_path / "run"
+    subprocess.run(
+        crawl_command(f"{origin}/", "--out", str(run_dir), "--max-depth", "1"),
+        check=True,
+        capture_output=True,
+    )
+    stored = json.loads((run_dir / "run.json").read_text())["options"]
+    assert stored["max_depth"] == 1 and stored["sizes"] == [64]
