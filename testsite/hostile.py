@@ -63,13 +63,13 @@ IMAGES = {
     "/etc/passwd.png": "ok",  # what /img/../../../etc/passwd.png normalises to
     f"/img/{LONG_NAME}.png": "ok",
 }
-NEVER_FETCHED = ("/hidden/comment", "/hidden/script", "/calendar/9", "/elsewhere")
-HITS = web.AppKey("hits", dict)  # path -> requests so far, for the flaky routes
+NEVER_FETCHED = ("/hidden/comment", "/hidden/script", "/calendar/9", "/etc/passwd")
+HITS = web.AppKey("hits", dict)  # path -> requests so far, every path, even unknown ones
 
 
 def make_hostile_app() -> web.Application:
     """Build the hostile site's aiohttp application."""
-    app = web.Application()
+    app = web.Application(middlewares=[_count])
     app[HITS] = {}
     for path, data, content_type in _images():
         app.router.add_get(path, _fixed(data, content_type))
@@ -187,11 +187,16 @@ async def _away(request: web.Request) -> web.Response:
     raise web.HTTPFound(f"http://localhost:{request.url.port}/elsewhere")
 
 
-async def _flaky(request: web.Request) -> web.Response:
-    status = int(request.match_info["status"])
+@web.middleware
+async def _count(request: web.Request, handler: Callable) -> web.StreamResponse:
     hits = request.app[HITS]
     hits[request.path] = hits.get(request.path, 0) + 1
-    if hits[request.path] == 1:
+    return await handler(request)
+
+
+async def _flaky(request: web.Request) -> web.Response:
+    status = int(request.match_info["status"])
+    if request.app[HITS][request.path] == 1:
         return web.Response(status=status, headers={"Retry-After": "1"})
     return web.Response(body=_html(""), content_type="text/html")
 
