@@ -265,6 +265,12 @@ class Pipeline:
             self.crawler.stop()
 
 
+def _first_leaf(group: BaseException) -> BaseException:
+    while isinstance(group, BaseExceptionGroup):
+        group = group.exceptions[0]
+    return group
+
+
 def quit_now(run_dir: Path) -> None:
     """Stop our worker processes, remove temporary files, and exit at once."""
     for child in psutil.Process().children(recursive=True):
@@ -466,6 +472,12 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
     except SiteUnreachable as exc:
         remove_if_made(config.run_dir)
         raise click.ClickException(str(exc)) from None
+    except ExceptionGroup as group:  # a stage died; a full disk under the record files is
+        failed_write = group.subgroup(OSError)  # the one cause we can name in one line
+        if failed_write is None:
+            raise
+        reason = _first_leaf(failed_write)
+        raise click.ClickException(f"cannot write to the run folder: {reason}") from None
     finally:
         progress.close()
         if not pipeline.interrupted:

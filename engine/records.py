@@ -9,6 +9,7 @@ port replaced by a placeholder, so two runs of the local site on different free 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections import Counter
@@ -121,8 +122,11 @@ class RunRecorder:
 
     def close(self) -> None:
         """Flush and close the JSON Lines files."""
-        self._pages.close()
-        self._images.close()
+        for file in (self._pages, self._images):
+            # A failed write is already on its way up; closing must not hide it behind
+            # a second failure while flushing the same line again.
+            with contextlib.suppress(OSError):
+                file.close()
 
     def _portless(self, url: str) -> str:
         netloc = urlsplit(url).netloc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import signal
 import subprocess
@@ -143,4 +144,36 @@ def test_an_unwritable_run_folder_stops_the_run_cleanly(slow_site: str, tmp_path
     assert summary["stopped_by"].startswith("cannot write to the run folder")
     assert summary["counts"]["pages"] < 200  # it stopped instead of failing every image
     assert summary["errors"]["disk"] >= 1
+    assert not list(out.rglob(".tmp-*"))
+
+
+def limit_file_size() -> None:
+    """In the child: files may not grow past 30 kB, as if the disk were full."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG instead of being killed
+    resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
+
+
+def test_record_files_that_cannot_grow_end_the_run_with_one_line(tmp_path: Path) -> None:
+    site = chain_site(200, 0.0, images=False)
+    out = tmp_path / "run"
+    with serving(site.app) as origin:
+        command = [
+            sys.executable,
+            str(PIPELINE),
+            "crawl",
+            f"{origin}/",
+            "--out",
+            str(out),
+            "--quiet",
+            "--concurrency",
+            "4",
+        ]
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=60, preexec_fn=limit_file_size
+        )
+    assert result.returncode == 1, result.stderr
+    assert (
+        result.stderr.strip().splitlines()[-1].startswith("Error: cannot write to the run folder")
+    )
+    assert "Traceback" not in result.stderr
     assert not list(out.rglob(".tmp-*"))
