@@ -27,22 +27,23 @@ def slow_site() -> Iterator[str]:
         yield origin
 
 
+def crawl_command(*args: str) -> list[str]:
+    """`pipeline.py crawl --quiet ARGS`, to run as a subprocess."""
+    return [sys.executable, str(PIPELINE), "crawl", "--quiet", *args]
+
+
 def start_crawl(origin: str, out: Path, model: str) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        str(PIPELINE),
-        "crawl",
+    command = crawl_command(
         f"{origin}/",
         "--out",
         str(out),
-        "--quiet",
         "--concurrency",
         "4",
         "--crawl-model",
         model,
         "--sizes",
         "64",
-    ]
+    )
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
@@ -103,14 +104,10 @@ def test_a_site_that_dies_mid_crawl_ends_in_a_summary(tmp_path: Path, model: str
     site = chain_site(200, 0.05, images=False)
     out = tmp_path / "run"
     with serving(site.app) as origin:
-        command = [
-            sys.executable,
-            str(PIPELINE),
-            "crawl",
+        command = crawl_command(
             f"{origin}/",
             "--out",
             str(out),
-            "--quiet",
             "--concurrency",
             "4",
             "--crawl-model",
@@ -119,7 +116,7 @@ def test_a_site_that_dies_mid_crawl_ends_in_a_summary(tmp_path: Path, model: str
             "1",
             "--timeout",
             "2",
-        ]
+        )
         crawl = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         wait_for_pages(out, 10)
     # The server is gone: what remains is retried, recorded as failed, and the run ends.
@@ -157,17 +154,7 @@ def test_record_files_that_cannot_grow_end_the_run_with_one_line(tmp_path: Path)
     site = chain_site(200, 0.0, images=False)
     out = tmp_path / "run"
     with serving(site.app) as origin:
-        command = [
-            sys.executable,
-            str(PIPELINE),
-            "crawl",
-            f"{origin}/",
-            "--out",
-            str(out),
-            "--quiet",
-            "--concurrency",
-            "4",
-        ]
+        command = crawl_command(f"{origin}/", "--out", str(out), "--concurrency", "4")
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=60, preexec_fn=limit_file_size
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,8 @@ import pytest
 
 from engine.resume import load_done
 from tests.conftest import MiniSite, chain_site, serving
-from tests.test_interrupt import PIPELINE, wait_for_pages
+from tests.test_interrupt import crawl_command as crawl_with
+from tests.test_interrupt import wait_for_pages
 
 PAGES = 120
 
@@ -28,7 +28,7 @@ def site() -> Iterator[tuple[MiniSite, str]]:
 
 
 def crawl_command(*args: str) -> list[str]:
-    return [sys.executable, str(PIPELINE), "crawl", "--quiet", "--sizes", "64", *args]
+    return crawl_with("--sizes", "64", *args)
 
 
 def summary(run_dir: Path) -> dict:
