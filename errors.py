@@ -7,6 +7,11 @@ from enum import StrEnum
 from typing import NamedTuple
 
 
+def describe(exc: BaseException) -> str:
+    """One line naming an exception and its message."""
+    return f"{type(exc).__name__}: {exc}"
+
+
 class ErrorKind(StrEnum):
     """Why a fetch or a processing step failed; the summary counts these."""
 
@@ -34,7 +39,7 @@ class ErrorInfo(NamedTuple):
     def internal(cls, exc: BaseException) -> ErrorInfo:
         """Describe an exception nobody expected (or a worker process that died)."""
         kind = ErrorKind.WORKER_DIED if isinstance(exc, BrokenExecutor) else ErrorKind.INTERNAL
-        return cls(kind, f"{type(exc).__name__}: {exc}")
+        return cls(kind, describe(exc))
 
     def as_json(self) -> dict[str, str]:
         """Return the error as the JSON object the run files use."""

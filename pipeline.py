@@ -177,7 +177,7 @@ class Pipeline:
 
     def _stop_crawl(self) -> None:
         LOGGER.warning("Interrupted: saving what was downloaded. Ctrl-C again to quit now.")
-        if self.crawler is not None and self.crawler.frontier is not None:
+        if self.crawler is not None:
             self.crawler.stop()
 
     # The stages. Each closes its output in `finally`, so a stage that dies never leaves the
@@ -399,11 +399,9 @@ def _resume(url: str | None, out: Path | None, quiet: bool, options: dict[str, A
 @contextlib.contextmanager
 def _local_site(options: dict[str, Any], port: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
     """Serve the local test site in its own process; yield its origin and what defines it."""
-    from testsite import ServeOptions, SiteSpec, site_process  # builds the site's images
+    from testsite import ServeOptions, site_process  # builds the site's images
 
-    spec = SiteSpec(
-        pages=options["site_pages"], images=options["site_images"], seed=options["seed"]
-    )
+    spec = _site_spec(options)
     serving = ServeOptions(
         latency_ms=options["latency_ms"],
         jitter_ms=options["jitter_ms"],
@@ -421,7 +419,7 @@ def compare(
     stages: tuple[str, ...], models: tuple[str, ...], matrix: str, repeat: int, **options: Any
 ) -> None:
     """Run the same crawl under several models and compare their costs side by side."""
-    from testsite import ServeOptions, SiteSpec, site_process
+    from testsite import ServeOptions, site_process
 
     request = CompareRequest(
         stages=stages or STAGES,
@@ -434,9 +432,7 @@ def compare(
         write_workers=options["write_workers"],
     )
     out = new_run_dir(options["out"], prefix="compare-")
-    spec = SiteSpec(
-        pages=options["site_pages"], images=options["site_images"], seed=options["seed"]
-    )
+    spec = _site_spec(options)
     extra = [
         "--sizes",
         ",".join(map(str, options["sizes"])),
@@ -457,6 +453,15 @@ def compare(
         if results:
             info = {"request": asdict(request), "site": asdict(spec), "extra": extra}
             report_compare(out, results, info)
+
+
+def _site_spec(options: dict[str, Any]) -> Any:
+    """The local site the --site-pages, --site-images and --seed options describe."""
+    from testsite import SiteSpec  # loads aiohttp: only when a site is wanted
+
+    return SiteSpec(
+        pages=options["site_pages"], images=options["site_images"], seed=options["seed"]
+    )
 
 
 def _run_and_report(config: RunConfig, quiet: bool) -> None:

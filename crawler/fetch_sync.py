@@ -25,12 +25,12 @@ from crawler.http import (
     TooLarge,
     backoff_delay,
     body_limit,
-    describe,
     failed_attempt,
     http_error,
     should_retry,
 )
 from crawler.pages import Page, to_page
+from errors import describe
 
 CHUNK_BYTES = 64 * 1024
 _NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])

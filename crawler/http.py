@@ -65,11 +65,6 @@ def failed_attempt(url: str, kind: ErrorKind, message: str) -> Attempt:
     )
 
 
-def describe(exc: BaseException) -> str:
-    """One line naming an exception and its message."""
-    return f"{type(exc).__name__}: {exc}"
-
-
 def http_error(status: int, reason: str = "") -> ErrorInfo:
     """Describe a non-2xx status."""
     return ErrorInfo(ErrorKind.HTTP, f"HTTP {status} {reason}".strip())

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from errors import ErrorInfo, ErrorKind
+from errors import ErrorInfo, ErrorKind, describe
 from processing.colours import dominant_colours
 from processing.files import sha256_hex, write_atomic
 from processing.originals import Saved
@@ -65,7 +65,7 @@ def make_thumbnails(
     except Image.DecompressionBombError as exc:
         return _failed(saved, ErrorKind.DECOMPRESSION_BOMB, str(exc))
     except DECODE_ERRORS as exc:
-        return _failed(saved, ErrorKind.UNDECODABLE, f"{type(exc).__name__}: {exc}")
+        return _failed(saved, ErrorKind.UNDECODABLE, describe(exc))
     colours = dominant_colours(image) if analysis else ()
     try:
         thumbnails = _write_thumbnails(image, saved.sha256, Path(run_dir), sizes)
