@@ -27,6 +27,7 @@ compare: $(STAMP)
 
 # Each stage against its limit, as side-by-side ratios: a few minutes.
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py
 
 # Memory as the site grows (5,000 vs 50,000 pages): a few minutes.
