@@ -72,8 +72,9 @@ from engine.resume import (
     read_run_info,
     write_run_info,
 )
-from engine.stages import StageStats, TimedFetcher, close_queue, run_stage
+from engine.stages import StageStats, close_queue, run_stage
 from engine.summary import build_summary, cpu_seconds, format_summary
+from engine.timeline import Timeline
 from errors import ErrorInfo, ErrorKind
 from processing.files import remove_temp_files
 from processing.originals import Original, Saved, save_original
@@ -100,14 +101,14 @@ class Pipeline:
         self.crawl_model = MODELS[config.crawl_model]
         self.write_model = MODELS[config.write.model]
         self.resize_model = MODELS[config.resize.model]
+        self.timeline = Timeline(config.run_dir) if config.timeline else None
         self.stats = {
-            "crawl": StageStats(
-                config.crawl_model, self.crawl_model.workers(config.crawl.concurrency)
-            ),
-            "write": StageStats(config.write.model, self.write_model.workers(config.write.workers)),
-            "resize": StageStats(
-                config.resize.model, self.resize_model.workers(config.resize.workers)
-            ),
+            name: StageStats(name, model.name, model.workers(workers), self.timeline)
+            for name, model, workers in (
+                ("crawl", self.crawl_model, config.crawl.concurrency),
+                ("write", self.write_model, config.write.workers),
+                ("resize", self.resize_model, config.resize.workers),
+            )
         }
         self.crawler: Crawler | None = None
         self.interrupted = False
@@ -117,6 +118,8 @@ class Pipeline:
     async def run(self) -> dict[str, Any]:
         """Run all three stages at once and return the run's summary."""
         started, cpu_started = time.perf_counter(), cpu_seconds()
+        if self.timeline is not None:
+            self.timeline.begin()
         lag = LoopLag()
         watcher = asyncio.create_task(lag.watch())
         self._loop = asyncio.get_running_loop()
@@ -130,6 +133,8 @@ class Pipeline:
         finally:
             watcher.cancel()
             self.recorder.close()
+            if self.timeline is not None:
+                self.timeline.close()
         costs = {
             "started": started,
             "wall_s": time.perf_counter() - started,
@@ -137,6 +142,7 @@ class Pipeline:
             "loop_lag": lag.as_json(),
             "interrupted": self.interrupted,
             "stopped_by": self.stopped_by or None,
+            "timeline": self.timeline.describe() if self.timeline is not None else None,
         }
         summary = build_summary(
             self.config, self.recorder, self.stats, self.crawler.frontier.skipped, costs
@@ -148,9 +154,7 @@ class Pipeline:
         """Open each stage's executor (closed by stack) and fetch the start page."""
         settings = replace(self.config.crawl, concurrency=self.stats["crawl"].workers)
         open_files_for(settings.concurrency)
-        fetcher = TimedFetcher(
-            await open_fetcher(self.crawl_model, settings, stack), self.stats["crawl"]
-        )
+        fetcher = await open_fetcher(self.crawl_model, settings, stack, self.stats["crawl"])
         pools = tuple(
             stack.enter_context(model.make_executor(self.stats[stage].workers))
             for stage, model in (("write", self.write_model), ("resize", self.resize_model))

@@ -27,6 +27,7 @@ from crawler.pages import ANY_SITE, Page
 from crawler.robots import Robots, robots_url
 from crawler.urls import netloc, origin
 from errors import ErrorInfo
+from spans import TASK_SLOT
 
 LOGGER = logging.getLogger(__name__)
 IMAGE_FIRST, PAGE_NEXT = 0, 1
@@ -100,6 +101,13 @@ class Crawler:
         pages and images its files recorded: they are not fetched again, and the links
         those pages found become the queue.
         """
+        slot = TASK_SLOT.set(0)  # nothing else runs yet: draw these fetches in slot 0's lane
+        try:
+            await self._prepare(done, done_images)
+        finally:
+            TASK_SLOT.reset(slot)
+
+    async def _prepare(self, done: Sequence[Page], done_images: Iterable[str]) -> None:
         robots = await self._robots_for(origin(self.start_url))
         if done:
             await self._resume(done, done_images)
@@ -136,7 +144,8 @@ class Crawler:
 
     async def run(self) -> None:
         """Crawl from the start URL until no work is left (prepare() first)."""
-        workers = [asyncio.create_task(self._work()) for _ in range(self._settings.concurrency)]
+        slots = range(self._settings.concurrency)
+        workers = [asyncio.create_task(self._work(slot)) for slot in slots]
         drained = asyncio.ensure_future(self._queue.join())
         stopped = asyncio.ensure_future(self._stopping.wait())
         try:
@@ -159,8 +168,9 @@ class Crawler:
         whatever has already arrived is still passed on."""
         self._stopping.set()
 
-    async def _work(self) -> None:
+    async def _work(self, slot: int) -> None:
         """Take jobs until cancelled; a job that raises is recorded, never fatal."""
+        TASK_SLOT.set(slot)  # this task's own context: the asyncio fetcher's timeline lane
         while True:
             job = await self._queue.get()
             try:

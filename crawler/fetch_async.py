@@ -6,6 +6,7 @@ Its synchronous twin is crawler/fetch_sync.py; both return the same Response rec
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiohttp
 
@@ -23,6 +24,7 @@ from crawler.http import (
 )
 from crawler.pages import Page, to_page
 from errors import describe
+from spans import Span, span_since
 
 CHUNK_BYTES = 64 * 1024
 
@@ -100,10 +102,14 @@ class AsyncFetcher:
         self._session = session
         self._limits = limits
 
-    async def page(self, url: str, depth: int, site: str) -> Page:
+    async def page(self, url: str, depth: int, site: str) -> tuple[Page, Span]:
         """Fetch and parse one page."""
-        return to_page(await fetch(self._session, url, self._limits, as_page=True), depth, site)
+        start = time.monotonic()
+        page = to_page(await fetch(self._session, url, self._limits, as_page=True), depth, site)
+        return page, span_since(start)
 
-    async def resource(self, url: str) -> Response:
+    async def resource(self, url: str) -> tuple[Response, Span]:
         """Fetch an image or a robots.txt as bytes."""
-        return await fetch(self._session, url, self._limits)
+        start = time.monotonic()
+        response = await fetch(self._session, url, self._limits)
+        return response, span_since(start)

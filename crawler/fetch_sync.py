@@ -31,6 +31,7 @@ from crawler.http import (
 )
 from crawler.pages import Page, to_page
 from errors import describe
+from spans import Span, call_timed
 
 CHUNK_BYTES = 64 * 1024
 _NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])
@@ -60,14 +61,15 @@ class ExecutorFetcher:
         self._executor = executor
         self._limits = limits
 
-    async def page(self, url: str, depth: int, site: str) -> Page:
-        """Fetch and parse one page in a worker."""
-        future = self._executor.submit(fetch_page, url, depth, site, self._limits)
+    async def page(self, url: str, depth: int, site: str) -> tuple[Page, Span]:
+        """Fetch and parse one page in a worker; say which worker and when."""
+        future = self._executor.submit(call_timed, fetch_page, url, depth, site, self._limits)
         return await asyncio.wrap_future(future)
 
-    async def resource(self, url: str) -> Response:
-        """Fetch an image or a robots.txt in a worker."""
-        return await asyncio.wrap_future(self._executor.submit(fetch, url, self._limits))
+    async def resource(self, url: str) -> tuple[Response, Span]:
+        """Fetch an image or a robots.txt in a worker; say which worker and when."""
+        future = self._executor.submit(call_timed, fetch, url, self._limits)
+        return await asyncio.wrap_future(future)
 
 
 def _session(limits: FetchLimits) -> requests.Session:

@@ -21,6 +21,7 @@ from engine.compare import STAGES
 from engine.config import RunConfig, StageConfig
 from engine.models import MODEL_NAMES
 from engine.resume import RUN_INFO
+from engine.timeline import TIMELINE_FILE
 
 
 class SizeList(click.ParamType):
@@ -103,14 +104,16 @@ def config_from_options(start_url: str, run_dir: Path, options: dict[str, Any]) 
         crawl_model=options["crawl_model"],
         write=StageConfig(options["write_model"], options["write_workers"]),
         resize=StageConfig(options["resize_model"], options["resize_workers"]),
+        timeline=options.get("timeline", True),
         resume=options.get("resume") is not None,
     )
 
 
 def remove_if_made(run_dir: Path) -> None:
     """Remove a run folder that holds only what this run created before it failed to start."""
-    files = [path for path in run_dir.rglob("*") if path.is_file() and path.name != RUN_INFO]
-    if all(path.stat().st_size == 0 for path in files):  # nothing was recorded
+    made = (path for path in run_dir.rglob("*") if path.is_file())
+    records = [path for path in made if path.name not in (RUN_INFO, TIMELINE_FILE)]
+    if all(path.stat().st_size == 0 for path in records):  # no page or image was recorded
         shutil.rmtree(run_dir)
 
 
@@ -254,6 +257,12 @@ crawl_options = bundle(
         help="Largest response body accepted.",
     ),
     click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
+    click.option(
+        "--timeline/--no-timeline",
+        default=True,
+        show_default=True,
+        help="Record when each worker was busy (timeline.jsonl, drawn in report.html).",
+    ),
     click.option(
         "--resume",
         type=click.Path(exists=True, file_okay=False, path_type=Path),

@@ -14,6 +14,9 @@ from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from typing import Any, Final
 
+from engine.timeline import Timeline
+from spans import Span, call_timed
+
 LOGGER = logging.getLogger(__name__)
 END: Final = None  # the end-of-stream marker a stage puts on its output queue
 
@@ -30,20 +33,25 @@ async def close_queue(queue: asyncio.Queue[Any]) -> None:
 class StageStats:
     """What one stage did. Updated only on the event-loop thread."""
 
+    name: str
     model: str
     workers: int
+    timeline: Timeline | None = None  # None: count, but draw no timeline
     items: int = 0
     errors: int = 0
     busy_s: float = 0.0
     started: float | None = None
     finished: float | None = None
 
-    def add(self, busy_s: float, failed: bool) -> None:
-        """Count one finished item and the time a worker spent on it."""
+    def add(self, span: Span | None, failed: bool) -> None:
+        """Count one finished item and the span a worker spent on it (None: no worker)."""
         self.items += 1
         self.errors += failed
-        self.busy_s += busy_s
         self.finished = time.perf_counter()
+        if span is not None:
+            self.busy_s += span.busy_s
+            if self.timeline is not None:
+                self.timeline.add(self.name, span, not failed)
 
     @property
     def wall_s(self) -> float:
@@ -51,12 +59,6 @@ class StageStats:
         if self.started is None or self.finished is None:
             return 0.0
         return self.finished - self.started
-
-
-def call_timed(work: Callable[[Any], Any], item: Any) -> tuple[Any, float]:
-    """Run work(item) in the worker and return its result with the seconds it took."""
-    start = time.perf_counter()
-    return work(item), time.perf_counter() - start
 
 
 async def run_stage(
@@ -95,19 +97,19 @@ async def _run_one(
     """Run one item; an exception the work did not expect becomes a failure record."""
     try:
         try:
-            result, busy_s = await asyncio.wrap_future(executor.submit(call_timed, work, item))
+            result, span = await asyncio.wrap_future(executor.submit(call_timed, work, item))
         except BrokenExecutor:
             # A worker died (killed, or crashed in C code), taking this item with it, or
             # it was merely in the same pool: try once more on a fresh pool.
             LOGGER.warning("a worker died while handling %s: retrying once", _describe(item))
             async with retrying:
                 future = executor.submit(call_timed, work, item)
-                result, busy_s = await asyncio.wrap_future(future)
+                result, span = await asyncio.wrap_future(future)
     except Exception as exc:
         LOGGER.error("stage work failed on %r", _describe(item), exc_info=exc)
-        stats.add(0.0, failed=True)
+        stats.add(None, failed=True)
         return fail(item, exc)
-    stats.add(busy_s, failed=getattr(result, "error", None) is not None)
+    stats.add(span, failed=getattr(result, "error", None) is not None)
     return result
 
 
@@ -116,7 +118,7 @@ def _describe(item: Any) -> str:
 
 
 class TimedFetcher:
-    """Wraps the crawl's Fetcher to count each fetch and the time a worker spent on it."""
+    """Wraps a fetcher whose calls return (result, span): counts each fetch and its span."""
 
     def __init__(self, fetcher: Any, stats: StageStats) -> None:
         self._fetcher = fetcher
@@ -130,10 +132,9 @@ class TimedFetcher:
         """Fetch bytes, timed."""
         return await self._timed(self._fetcher.resource(url))
 
-    async def _timed(self, fetch: Awaitable[Any]) -> Any:
-        start = time.perf_counter()
+    async def _timed(self, fetch: Awaitable[tuple[Any, Span]]) -> Any:
         if self._stats.started is None:
-            self._stats.started = start
-        result = await fetch
-        self._stats.add(time.perf_counter() - start, failed=result.error is not None)
+            self._stats.started = time.perf_counter()
+        result, span = await fetch
+        self._stats.add(span, failed=result.error is not None)
         return result

@@ -33,6 +33,7 @@ def build_summary(
         "loop_lag": costs["loop_lag"],
         "interrupted": costs["interrupted"],
         "stopped_by": costs["stopped_by"],
+        "timeline": costs["timeline"],
         "digest": recorder.digest(),
     }
 

@@ -15,6 +15,7 @@ from crawler.http import FetchLimits
 from engine.fetchers import open_fetcher
 from engine.models import MODELS
 from engine.oslimits import open_files_for
+from engine.stages import StageStats
 from errors import ErrorKind
 from tests.conftest import MiniSite, serving
 
@@ -46,7 +47,8 @@ def crawl(origin: str, model: str = "asyncio", **settings: object) -> Crawled:
             images.append(response)
 
         async with AsyncExitStack() as stack:
-            fetcher = await open_fetcher(MODELS[model], config, stack)
+            stats = StageStats("crawl", model, config.concurrency)
+            fetcher = await open_fetcher(MODELS[model], config, stack, stats)
             crawler = Crawler(f"{origin}/", config, fetcher, on_page, on_image)
             await crawler.prepare()
             await crawler.run()
@@ -308,7 +310,7 @@ def test_a_thousand_requests_in_flight(mini_site: MiniSite, wide_model: str) -> 
     mini_site.add_page("/", links=paths)
     for path in paths:
         mini_site.add_page(path)
-    mini_site.delay_s = 2.0  # every request waits: all 1,000 slots fill before any frees
+    mini_site.delay_s = 3.0  # every request waits: all 1,000 slots fill before any frees
     open_files_for(1000)
     with serving(mini_site.app) as origin:
         result = crawl(origin, wide_model, concurrency=1000, limits=FetchLimits(retries=0))

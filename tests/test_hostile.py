@@ -21,7 +21,7 @@ from pipeline import Pipeline
 from tests.conftest import serving
 from testsite.hostile import HITS, IMAGES, NEVER_FETCHED, PAGES, make_hostile_app
 
-RUN_FILES = {"pages.jsonl", "images.jsonl", "summary.json"}
+RUN_FILES = {"pages.jsonl", "images.jsonl", "summary.json", "timeline.jsonl"}
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 
 from engine.models import MODELS
 from engine.stages import END, StageStats, run_stage
+from engine.timeline import TIMELINE_FILE, Timeline
 from errors import ErrorInfo, ErrorKind
 
 
@@ -51,11 +53,15 @@ def square_or_die(item: int) -> Where:
 
 
 def run_items(
-    model_name: str, items: list[int], workers: int = 3, work=square_where
+    model_name: str,
+    items: list[int],
+    workers: int = 3,
+    work=square_where,
+    timeline: Timeline | None = None,
 ) -> tuple[list, StageStats]:
     """Push items through run_stage on the named model; return results and stats."""
     model = MODELS[model_name]
-    stats = StageStats(model_name, model.workers(workers))
+    stats = StageStats("test", model_name, model.workers(workers), timeline)
     results: list = []
 
     async def main() -> None:
@@ -129,6 +135,36 @@ def test_each_model_runs_where_its_name_says(
         assert overlaps(results) == concurrent
     else:
         assert len({r.pid for r in results}) > 1
+
+
+@pytest.mark.parametrize(
+    ("model", "kind"),
+    [
+        ("asyncio", "loop"),
+        ("sequential", "thread"),
+        ("threads", "thread"),
+        ("processes", "process"),
+    ],
+)
+def test_the_timeline_draws_one_lane_per_worker_that_did_the_work(
+    model: str, kind: str, tmp_path: Path
+) -> None:
+    timeline = Timeline(tmp_path)
+    timeline.begin()
+    results, _ = run_items(
+        model, list(range(9)), work=partial(square_where, sleep_s=0.3), timeline=timeline
+    )
+    results.pop()
+    timeline.close()
+    lanes = timeline.describe()["lanes"]["test"]
+    assert {lane["kind"] for lane in lanes} == {kind}
+    assert len(lanes) == len({(r.pid, r.thread) for r in results})
+    if kind == "process":
+        assert {lane["label"] for lane in lanes} == {f"process {r.pid}" for r in results}
+    spans = [json.loads(line) for line in (tmp_path / TIMELINE_FILE).read_text().splitlines()]
+    assert len(spans) == 9 == timeline.describe()["spans"]
+    assert {span["lane"] for span in spans} == {lane["lane"] for lane in lanes}
+    assert all(0 <= span["start"] < span["end"] and span["ok"] for span in spans)
 
 
 def test_sequential_uses_one_worker_whatever_is_asked() -> None:

@@ -102,6 +102,7 @@ def test_the_default_run_finds_everything(reference: tuple[dict, Path]) -> None:
     assert summary["counts"]["thumbnails"] == 2 * 9
     assert len(files_of(run_dir)) == 10 + 2 * 9
     assert not list(run_dir.rglob(".tmp-*"))
+    assert_timeline_shows_the_models(summary, DEFAULTS)
 
 
 @pytest.mark.parametrize(
@@ -116,6 +117,22 @@ def test_every_model_produces_identical_outputs(
     assert summary["counts"] == expected["counts"]
     assert files_of(tmp_path / "run") == files_of(expected_dir)
     assert {name: row["model"] for name, row in summary["stages"].items()} == models
+    assert_timeline_shows_the_models(summary, models)
+
+
+LANE_KINDS = {"threads": "thread", "sequential": "thread", "processes": "process"}
+
+
+def assert_timeline_shows_the_models(summary: dict, models: dict[str, str]) -> None:
+    """Each stage's lanes are the workers its model promises: task slots for the asyncio
+    crawl, the loop thread for asyncio work, threads, or processes; no more than asked."""
+    timeline = summary["timeline"]
+    assert timeline["spans"] == sum(row["items"] for row in summary["stages"].values())
+    for stage, model in models.items():
+        kind = "task" if stage == "crawl" else "loop"
+        kinds = {lane["kind"] for lane in timeline["lanes"][stage]}
+        assert kinds == {LANE_KINDS.get(model, kind)}, stage
+        assert len(timeline["lanes"][stage]) <= summary["stages"][stage]["workers"]
 
 
 def test_stages_overlap_in_time(reference: tuple[dict, Path]) -> None:

@@ -1,0 +1,88 @@
+"""Record every stage's spans into the run folder's timeline.jsonl, one lane per worker.
+
+Data flow: a worker measures a Span (spans.call_timed) and it comes back with the result;
+on the loop thread StageStats hands it here; Timeline names the worker's lane (a task slot,
+the event-loop thread, a thread, a process) and appends one line, so memory stays flat
+however long the run. summary.json later gets the lanes (describe()), and report.html
+draws them.
+
+Line format: {"stage", "lane", "start", "end", "ok"}, times in seconds since the run began.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from spans import Span
+
+TIMELINE_FILE = "timeline.jsonl"
+
+
+class Timeline:
+    """Appends spans to timeline.jsonl and numbers each stage's workers as lanes."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.started = time.monotonic()
+        self._file: IO[str] | None = open(run_dir / TIMELINE_FILE, "w", encoding="utf-8")  # noqa: SIM115  closed in close()
+        self._pid = os.getpid()
+        self._loop_thread = threading.get_ident()  # made on the loop thread
+        self._lanes: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
+        self.spans = 0
+
+    def begin(self) -> None:
+        """Start the clock: span times count from the run's start, taken here."""
+        self.started = time.monotonic()
+
+    def add(self, stage: str, span: Span, ok: bool) -> None:
+        """Record that span's worker was busy on one item of stage."""
+        lane = self._lane(stage, span)
+        start, end = span.start - self.started, span.end - self.started
+        self.spans += 1
+        if self._file is not None:
+            self._file.write(
+                f'{{"stage":"{stage}","lane":{lane},"start":{start:.6f},"end":{end:.6f},'
+                f'"ok":{"true" if ok else "false"}}}\n'
+            )
+
+    def close(self) -> None:
+        """Flush and close the file (a full disk loses the timeline, never the run)."""
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
+
+    def describe(self) -> dict[str, Any]:
+        """summary.json's "timeline": the file, the span count and each stage's lanes."""
+        lanes = {stage: list(by_worker.values()) for stage, by_worker in self._lanes.items()}
+        return {"file": TIMELINE_FILE, "spans": self.spans, "lanes": lanes}
+
+    def _lane(self, stage: str, span: Span) -> int:
+        lanes = self._lanes.setdefault(stage, {})
+        key = self._worker(span)
+        if key not in lanes:
+            lanes[key] = {"lane": len(lanes), "label": _label(key, lanes), "kind": key[0]}
+        return lanes[key]["lane"]
+
+    def _worker(self, span: Span) -> tuple[str, int]:
+        """Which worker made span: its kind and its id."""
+        if span.slot is not None:
+            return "task", span.slot
+        if span.pid != self._pid:
+            return "process", span.pid
+        if span.thread == self._loop_thread:
+            return "loop", 0
+        return "thread", span.thread
+
+
+def _label(key: tuple[str, int], lanes: dict[tuple[str, int], dict[str, Any]]) -> str:
+    kind, ident = key
+    if kind == "thread":  # thread idents are long and meaningless: number them instead
+        return f"thread {1 + sum(lane['kind'] == 'thread' for lane in lanes.values())}"
+    return {"task": f"task slot {ident}", "process": f"process {ident}"}.get(
+        kind, "event-loop thread"
+    )
