@@ -1,21 +1,26 @@
-"""Find the links and images a page names, with the stdlib HTML parser.
+"""Find the links and images a page names, with lexbor's HTML5 parser (selectolax).
 
-The stdlib parser is forgiving (unclosed and upper-case tags, unquoted attributes),
-treats <script> and <style> bodies as text and reports comments separately, so links
-inside them are never seen. It is pure Python; issue 5 measures whether a C parser pays.
+lexbor parses as a browser does (the WHATWG algorithm), so broken markup, upper-case tags,
+unquoted attributes, comments and <script> bodies come out as a browser would see them:
+links inside comments and scripts are never found. It is C: 65 µs for a 4.4 KB page
+against 185 µs for the stdlib's html.parser, which was a third of the crawl's CPU time
+(README, "Performance").
 """
 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from typing import NamedTuple
 
-from crawler.urls import resolve
+from selectolax.lexbor import LexborHTMLParser
+
+from crawler.urls import resolve, resolve_all
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_.:-]+)", re.I)
 _SRCSET_SPACE = " \t\n\r\f"
+# Every element that can name a page or an image, found in document order.
+_URL_TAGS = "a[href], area[href], base[href], img, source[srcset]"
 
 
 class Links(NamedTuple):
@@ -27,15 +32,20 @@ class Links(NamedTuple):
 
 def extract(body: bytes, content_type: str, page_url: str) -> Links:
     """Decode an HTML body and return the pages and images it links to."""
-    parser = _LinkParser()
-    try:
-        parser.feed(decode_html(body, content_type))
-        parser.close()
-    except (AssertionError, ValueError):
-        pass  # html.parser gives up on some malformed markup: keep the links found so far
-    base = resolve(page_url, parser.base_href) if parser.base_href else None
-    base = base or page_url
-    return Links(_resolve_all(base, parser.page_hrefs), _resolve_all(base, parser.image_hrefs))
+    base_href, pages, images = None, [], []
+    for node in LexborHTMLParser(decode_html(body, content_type)).css(_URL_TAGS):
+        attrs = node.attributes
+        if node.tag in ("a", "area"):
+            pages.append(attrs["href"] or "")
+        elif node.tag == "base":
+            if base_href is None:  # only the first <base> counts
+                base_href = attrs["href"] or ""
+        else:
+            if node.tag == "img" and (attrs.get("src") or "").strip():
+                images.append(attrs["src"])
+            images.extend(parse_srcset(attrs.get("srcset") or ""))
+    base = (resolve(page_url, base_href) if base_href else None) or page_url
+    return Links(_resolve_all(base, pages), _resolve_all(base, images))
 
 
 def decode_html(body: bytes, content_type: str) -> str:
@@ -86,31 +96,4 @@ def _skip_descriptors(srcset: str, position: int) -> int:
 
 def _resolve_all(base: str, hrefs: list[str]) -> tuple[str, ...]:
     """Resolve hrefs against base, dropping unfetchable ones and duplicates, keeping order."""
-    resolved = (resolve(base, href) for href in hrefs)
-    return tuple(dict.fromkeys(url for url in resolved if url))
-
-
-class _LinkParser(HTMLParser):
-    """Collects raw hrefs; resolution waits for the end because <base> may come late."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base_href: str | None = None
-        self.page_hrefs: list[str] = []
-        self.image_hrefs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        """Record the URL-bearing attributes of the tags we care about."""
-        if tag not in ("a", "area", "img", "source", "base"):
-            return
-        values = {name: value for name, value in attrs if value is not None}
-        if tag in ("a", "area") and "href" in values:
-            self.page_hrefs.append(values["href"])
-        elif tag == "base" and "href" in values and self.base_href is None:
-            self.base_href = values["href"]  # only the first <base> counts
-        elif tag == "img" and values.get("src", "").strip():
-            self.image_hrefs.append(values["src"])
-        if tag in ("img", "source") and "srcset" in values:
-            self.image_hrefs.extend(parse_srcset(values["srcset"]))
-
-    handle_startendtag = handle_starttag
+    return tuple(dict.fromkeys(url for url in resolve_all(base, hrefs) if url))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 FETCHABLE_SCHEMES = frozenset({"http", "https"})
@@ -14,6 +16,9 @@ _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
 # The HTML spec strips tabs and newlines anywhere inside a URL attribute.
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+# A site-absolute href that urljoin would simply append to the origin: anything with a
+# fragment, whitespace, a backslash or a ';' (urljoin's "params") is left to urljoin.
+_PLAIN_SITE_PATH = re.compile(r"/(?!/)[^\s\\;#]*")
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 # Dot-separated labels of letters, digits, '-' and '_' (seen in the wild, though not in DNS).
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
@@ -45,11 +50,36 @@ def normalize(url: str) -> str | None:
 
 def resolve(base: str, href: str) -> str | None:
     """Resolve an href found on a page against the page's base URL, then normalise it."""
-    href = _TAB_OR_NEWLINE.sub("", href).strip()
+    return resolve_all(base, [href])[0]
+
+
+def resolve_all(base: str, hrefs: Iterable[str]) -> list[str | None]:
+    """Resolve every href of one page against its base URL, normalised (None: unfetchable).
+
+    The hot path of the crawl: a page names dozens of links, mostly the same on every page
+    (navigation), so the base is split once per page, site-absolute hrefs ("/a/b") skip
+    urljoin, and normalising is memoised.
+    """
     try:
-        return normalize(urljoin(base, href))
-    except ValueError:  # urljoin rejects some malformed IPv6 literals
-        return None
+        parts = urlsplit(base)
+    except ValueError:
+        return [None for _ in hrefs]  # a malformed base resolves nothing
+    base_origin = f"{parts.scheme}://{parts.netloc}"
+    resolved: list[str | None] = []
+    for raw in hrefs:
+        href = _TAB_OR_NEWLINE.sub("", raw).strip()
+        if _PLAIN_SITE_PATH.fullmatch(href):
+            resolved.append(_normalize_cached(base_origin + href))  # what urljoin would give
+        else:
+            try:
+                resolved.append(_normalize_cached(urljoin(base, href)))
+            except ValueError:  # urljoin rejects some malformed IPv6 literals
+                resolved.append(None)
+    return resolved
+
+
+# A pure function's memo, bounded: the same links recur on page after page.
+_normalize_cached = lru_cache(maxsize=8192)(normalize)
 
 
 def origin(url: str) -> str:

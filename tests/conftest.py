@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import threading
 from collections.abc import Iterator
@@ -31,6 +32,11 @@ class MiniSite:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.delay_s = 0.0
+        # With hold_until = N, each request for one of held_paths waits (up to 20 s) until
+        # N are in flight: a peak-concurrency test need not guess the machine's speed.
+        self.hold_until = 0
+        self.held_paths: set[str] = set()
+        self._held: asyncio.Event | None = None
 
     def add(self, path: str, handler) -> None:
         """Serve path with an aiohttp handler, counting requests and concurrency."""
@@ -40,6 +46,8 @@ class MiniSite:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
+                if path in self.held_paths:
+                    await self._hold()
                 if self.delay_s:
                     await asyncio.sleep(self.delay_s)
                 return await handler(request)
@@ -47,6 +55,13 @@ class MiniSite:
                 self.in_flight -= 1
 
         self.app.router.add_get(path, counted)
+
+    async def _hold(self) -> None:
+        self._held = self._held or asyncio.Event()
+        if self.in_flight >= self.hold_until:
+            self._held.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._held.wait(), 20.0)
 
     def add_page(self, path: str, links: list[str] = (), images: list[str] = ()) -> None:
         """Serve an HTML page linking to links and showing images."""

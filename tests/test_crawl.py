@@ -310,7 +310,8 @@ def test_a_thousand_requests_in_flight(mini_site: MiniSite, wide_model: str) -> 
     mini_site.add_page("/", links=paths)
     for path in paths:
         mini_site.add_page(path)
-    mini_site.delay_s = 3.0  # every request waits: all 1,000 slots fill before any frees
+    mini_site.held_paths = set(paths)  # none of them answers until 1,000 are in flight
+    mini_site.hold_until = 1000
     open_files_for(1000)
     with serving(mini_site.app) as origin:
         result = crawl(origin, wide_model, concurrency=1000, limits=FetchLimits(retries=0))

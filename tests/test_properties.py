@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.links import extract, parse_srcset
-from crawler.urls import normalize, resolve
+from crawler.urls import _TAB_OR_NEWLINE, normalize, resolve, resolve_all
 
 SCHEMES = st.sampled_from(["http", "https", "HTTP", "ftp", "mailto", "javascript", "", "file"])
 HOSTS = st.one_of(
@@ -51,6 +51,28 @@ def test_normalize_returns_none_or_a_fetchable_url_and_is_idempotent(url: str) -
     if normalized is not None:
         assert_fetchable(normalized)
         assert normalize(normalized) == normalized
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(
+        ["http://example.com:8080/a/b/page.html?q=1", "https://h/", "http://h/a;p/b;q?x=/y/z"]
+    ),
+    st.one_of(
+        st.text(max_size=60),
+        st.text(max_size=60).map(lambda path: "/" + path),
+        st.text(alphabet="./;?#ab ", max_size=12),
+    ),
+)
+def test_resolving_a_whole_page_agrees_with_urljoin_one_href_at_a_time(
+    base: str, href: str
+) -> None:
+    # resolve_all skips urljoin for site-absolute hrefs: it must not change a single result.
+    try:
+        expected = normalize(urljoin(base, _TAB_OR_NEWLINE.sub("", href).strip()))
+    except ValueError:
+        expected = None
+    assert resolve_all(base, [href]) == [expected]
 
 
 @settings(max_examples=300, deadline=None)
