@@ -28,7 +28,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import AsyncExitStack
 from dataclasses import asdict, replace
@@ -476,8 +476,8 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
     # the summary is printed must still quit cleanly.
     previous = signal.signal(signal.SIGINT, pipeline.on_ctrl_c)
     try:
-        with logging_redirect_tqdm():
-            summary = asyncio.run(pipeline.run())
+        with logging_redirect_tqdm(), asyncio.Runner(loop_factory=_loop_factory(config)) as runner:
+            summary = runner.run(pipeline.run())
     except SiteUnreachable as exc:
         remove_if_made(config.run_dir)
         raise click.ClickException(str(exc)) from None
@@ -501,6 +501,17 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
         sys.stdout.flush()
         logging.shutdown()
         os._exit(130)
+
+
+def _loop_factory(config: RunConfig) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop to run on: the standard one, or uvloop's (libuv, written in Cython)."""
+    if config.loop != "uvloop":
+        return None
+    try:
+        import uvloop  # optional: pip install uvloop (the bench extra has it)
+    except ImportError:
+        raise click.UsageError("--loop uvloop needs uvloop: pip install uvloop") from None
+    return uvloop.new_event_loop
 
 
 if __name__ == "__main__":

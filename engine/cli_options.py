@@ -104,6 +104,7 @@ def config_from_options(start_url: str, run_dir: Path, options: dict[str, Any]) 
         crawl_model=options["crawl_model"],
         write=StageConfig(options["write_model"], options["write_workers"]),
         resize=StageConfig(options["resize_model"], options["resize_workers"]),
+        loop=options.get("loop", "asyncio"),
         timeline=options.get("timeline", True),
         resume=options.get("resume") is not None,
     )
@@ -257,6 +258,13 @@ crawl_options = bundle(
         help="Largest response body accepted.",
     ),
     click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
+    click.option(
+        "--loop",
+        type=click.Choice(["asyncio", "uvloop"]),
+        default="asyncio",
+        show_default=True,
+        help="Event loop: the standard library's, or uvloop (pip install uvloop).",
+    ),
     click.option(
         "--timeline/--no-timeline",
         default=True,

@@ -31,6 +31,7 @@ class RunConfig:
     resize: StageConfig = StageConfig("processes", os.cpu_count() or 1)
     sizes: tuple[int, ...] = DEFAULT_SIZES
     analysis: bool = False  # the pure-Python dominant-colours step
+    loop: str = "asyncio"  # or "uvloop"
     timeline: bool = True  # record every worker's busy spans for report.html
     resume: bool = False  # carry on from what run_dir's files recorded
     # Bounded queues between stages: a fast stage waits for a slow one instead of

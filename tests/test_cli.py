@@ -160,3 +160,19 @@ def test_an_out_folder_that_cannot_be_created_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["crawl", "http://127.0.0.1:9/", "--out", str(blocker / "x")])
     assert result.exit_code == 2
     assert "cannot create" in result.output
+
+
+def test_uvloop_runs_the_same_crawl_to_the_same_result(mini_site: MiniSite, tmp_path: Path) -> None:
+    mini_site.add_page("/", links=["/a", "/b"], images=["/one.jpg"])
+    mini_site.add_page("/a", links=["/b"], images=["/one.jpg"])
+    mini_site.add_page("/b", links=["/"])
+    mini_site.add_bytes("/one.jpg", photo_bytes())
+    digests = {}
+    with serving(mini_site.app) as origin:
+        for loop in ("asyncio", "uvloop"):
+            out = tmp_path / loop
+            args = ["crawl", f"{origin}/", "--out", str(out), "--quiet", "--loop", loop]
+            result = CliRunner().invoke(cli, [*args, "--resize-model", "threads"])
+            assert result.exit_code == 0, result.output
+            digests[loop] = json.loads((out / "summary.json").read_text())["digest"]
+    assert digests["asyncio"] == digests["uvloop"]
