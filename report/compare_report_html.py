@@ -1,0 +1,353 @@
+"""compare's report.html: the chart, the table, every run side by side, and the timelines of
+two chosen configurations one above the other on one time axis.
+
+Data flow of write_compare_report(compare_dir):
+1. results.json has every run and the medians per configuration (engine.compare_report).
+2. Each configuration is represented by its median run (by wall time): that run's folder
+   (runs/<index>-<models>-r<repeat>/) gives its timeline, read at a coarser grid than a run's
+   own report so that many runs fit in one page; its own report.html has the full detail.
+3. The default pair for the timelines is the two configurations that differ in one stage's
+   model, threads against processes for resize first (see default_pair); ?a=<run>&b=<run>
+   in the URL, or the two pickers, choose others.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from report.page import (
+    esc,
+    fmt,
+    legend,
+    local_href,
+    number,
+    page,
+    read_json,
+    stage_names,
+    write_page,
+)
+from report.run_report import REPORT_FILE
+from report.timeline import COMPARE_RESOLUTION, read_timeline
+
+STAGES = ("crawl", "write", "resize")
+KNOBS = (*STAGES, "latency_ms", "concurrency", "resize_workers", "write_workers")
+# The comparisons the rules of thumb are about, most telling first: the GIL on CPU work,
+# then slow I/O on one thread against many, then copying bytes to processes.
+PREFERRED = (
+    ("resize", {"threads", "processes"}),
+    ("crawl", {"asyncio", "threads"}),
+    ("write", {"threads", "processes"}),
+)
+TABLE_COLUMNS = (
+    ("crawl", "crawl", 0),
+    ("write", "write", 0),
+    ("resize", "resize", 0),
+    ("latency_ms", "lat ms", 0),
+    ("concurrency", "conc", 0),
+    ("resize_workers", "rw", 0),
+    ("wall_s", "wall s", 2),
+    ("wall_range", "min-max", 2),
+    ("crawl_per_s", "fetch/s", 0),
+    ("resize_per_s", "img/s", 0),
+    ("cpu_s", "cpu s", 2),
+    ("cores_used", "cores", 2),
+    ("peak_rss_mb", "peak MB", 0),
+    ("lag_max_ms", "lag max ms", 0),
+    ("lag_p99_ms", "p99 ms", 0),
+    ("runs", "runs", 0),
+)
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One row of the table and the run that stands for it."""
+
+    row: dict[str, Any]
+    run: dict[str, Any]
+    folder: Path | None
+
+
+def write_compare_report(compare_dir: Path) -> Path:
+    """Write compare_dir/report.html from results.json and the runs' folders; return its path."""
+    compare_dir = Path(compare_dir)
+    results = read_json(compare_dir / "results.json")
+    runs = [run for run in results.get("runs", []) if isinstance(run, dict)]
+    folders = [_run_folder(compare_dir, index, run) for index, run in enumerate(runs)]
+    rows = [row for row in results.get("rows", []) if isinstance(row, dict)]
+    configurations = _configurations(rows, runs, folders)
+    body = "\n".join(
+        [
+            _header(results, rows, runs),
+            _charts(compare_dir),
+            _timelines_section(configurations),
+            _table(compare_dir, configurations),
+            _side_by_side(compare_dir, runs, folders),
+        ]
+    )
+    data = {"compare": _compare_data(configurations)}
+    return write_page(compare_dir / REPORT_FILE, page("compare report", body, data))
+
+
+def _run_folder(compare_dir: Path, index: int, run: dict[str, Any]) -> Path | None:
+    """The run's folder: named by results.json if it says, else as engine.compare names it."""
+    plan = run.get("plan") if isinstance(run.get("plan"), dict) else {}
+    names = [
+        f"{index:03d}-{plan.get('crawl')}-{plan.get('write')}-{plan.get('resize')}"
+        f"-r{run.get('repeat', 0)}"
+    ]
+    if isinstance(run.get("run_dir"), str):
+        names.insert(0, Path(run["run_dir"]).name)  # only a name: the folder may have moved
+    for name in names:
+        folder = compare_dir / "runs" / name
+        if (folder / "summary.json").is_file():
+            return folder
+    return None
+
+
+def _configurations(
+    rows: list[dict[str, Any]], runs: list[dict[str, Any]], folders: list[Path | None]
+) -> list[Configuration]:
+    """Each table row with its median run (by the pipeline's wall time)."""
+    configurations = []
+    for row in rows:
+        members = [
+            (run, folder)
+            for run, folder in zip(runs, folders, strict=True)
+            if run.get("label") == row.get("label")
+        ]
+        if not members:
+            continue
+        members.sort(key=lambda member: number(member[0].get("pipeline_wall_s")))
+        run, folder = members[(len(members) - 1) // 2]
+        configurations.append(Configuration(row, run, folder))
+    return configurations
+
+
+def default_pair(rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """Indexes of the two configurations whose timelines to show one above the other.
+
+    Pairs that differ in one knob only (everything else equal) come first; among those the
+    PREFERRED model pairs, then the pair whose wall times differ the most.
+    """
+    if len(rows) < 2:
+        return 0, 0
+    best: tuple[tuple[float, ...], tuple[int, int]] | None = None
+    for i, j in itertools.combinations(range(len(rows)), 2):
+        differ = [knob for knob in KNOBS if rows[i].get(knob) != rows[j].get(knob)]
+        if len(differ) != 1:
+            continue
+        values = {rows[i].get(differ[0]), rows[j].get(differ[0])}
+        walls = sorted(max(number(rows[k].get("wall_s")), 1e-9) for k in (i, j))
+        score = (_preference(differ[0], values), walls[1] / walls[0])
+        if best is None or score > best[0]:
+            best = (score, (i, j))
+    return best[1] if best else (0, 1)
+
+
+def _preference(knob: str, values: set[Any]) -> int:
+    """How telling a comparison of values of knob is: PREFERRED's first is the highest."""
+    for rank, (stage, models) in enumerate(PREFERRED):
+        if knob == stage and values == models:
+            return len(PREFERRED) - rank
+    return 0
+
+
+def _compare_data(configurations: list[Configuration]) -> dict[str, Any]:
+    """What the page's script needs: each configuration's timeline and the default pair."""
+    runs = []
+    for configuration in configurations:
+        folder = configuration.folder
+        summary = read_json(folder / "summary.json") if folder else {}
+        runs.append(
+            {
+                "key": folder.name if folder else str(configuration.row.get("label")),
+                "label": _label(configuration),
+                "timeline": read_timeline(folder, summary, COMPARE_RESOLUTION) if folder else None,
+            }
+        )
+    return {"runs": runs, "pair": list(default_pair([c.row for c in configurations]))}
+
+
+def _label(configuration: Configuration) -> str:
+    row = configuration.row
+    runs = int(number(row.get("runs"), 1))
+    wall = number(configuration.run.get("pipeline_wall_s"))
+    median = f" (the median run of {runs})" if runs > 1 else ""
+    return f"{row.get('label')}: {wall:.2f} s{median}"
+
+
+def _header(results: dict[str, Any], rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> str:
+    machine = results.get("machine") if isinstance(results.get("machine"), dict) else {}
+    gil = {True: "GIL on", False: "GIL off"}.get(machine.get("gil_enabled"), "")
+    facts = [
+        f"{machine.get('cores')} cores" if machine.get("cores") else "",
+        f"Python {machine.get('python')}" if machine.get("python") else "",
+        gil,
+        str(machine.get("platform") or ""),
+    ]
+    request = results.get("request") if isinstance(results.get("request"), dict) else {}
+    site = request.get("site") if isinstance(request.get("site"), dict) else {}
+    site_text = (
+        f" · site: {site.get('pages')} pages, {site.get('images')} images, seed {site.get('seed')}"
+        if site
+        else ""
+    )
+    mismatch = [row for row in rows if row.get("digest_ok") is False]
+    banner = (
+        '<p class="banner bad">Some runs did not produce the same outputs (digest): see '
+        "the same column.</p>"
+        if mismatch
+        else ""
+    )
+    if not results:
+        banner += '<p class="banner bad">No results.json: compare did not finish a run.</p>'
+    return (
+        f"<header><h1>compare: {len(rows)} configurations, {len(runs)} runs</h1>"
+        f'<p class="sub">{esc(" · ".join(fact for fact in facts if fact))}{esc(site_text)}</p>'
+        f"{banner}</header>"
+    )
+
+
+def _charts(compare_dir: Path) -> str:
+    charts = sorted(
+        compare_dir.glob("*.png"), key=lambda path: (path.name != "chart.png", path.name)
+    )
+    images = "".join(
+        f'<p><img class="chart" src="{esc(href)}" alt="{esc(path.stem)}"></p>'
+        for path in charts
+        if (href := local_href(compare_dir, path.name))
+    )
+    if not images:
+        images = "<p>No chart (matplotlib is the optional plot extra).</p>"
+    return f'<section id="charts"><h2>Chart</h2>{images}</section>'
+
+
+def _timelines_section(configurations: list[Configuration]) -> str:
+    if not configurations:
+        return ""
+    return (
+        '<section id="timelines"><h2>Two runs, one time axis</h2>'
+        '<div class="pickers"><label>A <select id="pick-a"></select></label>'
+        '<label>B <select id="pick-b"></select></label></div>'
+        f'<div class="tl-tools">{legend()}<button type="button" data-reset="compare">zoom out'
+        "</button></div>"
+        '<div class="tl-title" id="title-a"></div><div class="timeline" id="timeline-a"></div>'
+        '<div class="tl-title" id="title-b"></div><div class="timeline" id="timeline-b"></div>'
+        '<p class="note">Each configuration is shown by its median run. Both timelines share '
+        "the time axis, so the longer run is the wider one; the choice is kept in the URL "
+        "(?a=...&amp;b=...).</p></section>"
+    )
+
+
+def _table(compare_dir: Path, configurations: list[Configuration]) -> str:
+    if not configurations:
+        return '<section id="table"><h2>Configurations</h2><p>No runs.</p></section>'
+    fastest = min(number(c.row.get("wall_s"), float("inf")) for c in configurations)
+    heads = "".join(f"<th>{esc(label)}</th>" for _, label, _ in TABLE_COLUMNS)
+    lines = []
+    for configuration in configurations:
+        row = configuration.row
+        values = {**row, "wall_range": (row.get("wall_min_s"), row.get("wall_max_s"))}
+        cells = "".join(_cell(values.get(key), digits) for key, _, digits in TABLE_COLUMNS)
+        same = '<td class="good">yes</td>' if row.get("digest_ok") else '<td class="bad">NO</td>'
+        best = ' class="best"' if number(row.get("wall_s"), -1) == fastest else ""
+        lines.append(
+            f"<tr{best}>{cells}{same}{_report_cell(compare_dir, configuration.folder)}</tr>"
+        )
+    return (
+        '<section id="table"><h2>Configurations (medians)</h2><div class="scroll"><table>'
+        f'<tr>{heads}<th>same</th><th class="text">median run</th></tr>{"".join(lines)}'
+        '</table></div><p class="note">Also in <a href="results.csv">results.csv</a> and '
+        '<a href="results.json">results.json</a>; the fastest is in bold.</p></section>'
+    )
+
+
+def _cell(value: Any, digits: int) -> str:
+    if isinstance(value, tuple):
+        return f"<td>{esc(fmt(value[0], digits))}-{esc(fmt(value[1], digits))}</td>"
+    if isinstance(value, str):
+        return f'<td class="text">{esc(value)}</td>'
+    return f"<td>{esc(fmt(value, digits))}</td>"
+
+
+def _report_cell(compare_dir: Path, folder: Path | None) -> str:
+    """A link to the run's own report, named like its column in the side-by-side table."""
+    href = local_href(compare_dir, f"runs/{folder.name}/{REPORT_FILE}") if folder else None
+    if href is None or folder is None:
+        return "<td></td>"
+    index = folder.name.split("-", 1)[0]
+    name = f"#{int(index)}" if index.isdigit() else folder.name
+    return f'<td class="text"><a href="{esc(href)}" title="{esc(folder.name)}">{esc(name)}</a></td>'
+
+
+SIDE_ROWS = (
+    ("pipeline wall s", lambda run: fmt(run.get("pipeline_wall_s"), 3)),
+    ("process wall s", lambda run: fmt(run.get("process_wall_s"), 3)),
+    ("cpu s", lambda run: fmt(run.get("cpu_s"), 2)),
+    ("cores", lambda run: fmt(run.get("cores_used"), 2)),
+    ("peak MB", lambda run: fmt(run.get("peak_rss_mb"), 0)),
+    ("lag max ms", lambda run: fmt(_get(run, "loop_lag", "max_ms"), 0)),
+    ("lag p99 ms", lambda run: fmt(_get(run, "loop_lag", "p99_ms"), 0)),
+    ("pages", lambda run: fmt(_get(run, "counts", "pages"))),
+    ("images", lambda run: fmt(_get(run, "counts", "images"))),
+    ("thumbnails", lambda run: fmt(_get(run, "counts", "thumbnails"))),
+)
+
+
+def _get(run: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        run = run.get(key) if isinstance(run, dict) else None
+    return run
+
+
+def _side_by_side(compare_dir: Path, runs: list[dict[str, Any]], folders: list[Path | None]) -> str:
+    """Every run as a column: its models and costs, stage by stage."""
+    if not runs:
+        return ""
+    reference = runs[0].get("digest")
+    lines = [
+        _side_line("run", [f"#{index} r{run.get('repeat', 0)}" for index, run in enumerate(runs)])
+    ]
+    for stage in stage_names(runs[0].get("stages") or {}):
+        lines.append(
+            _side_line(f"{stage} model", [_stage_model(run, stage) for run in runs], stage)
+        )
+        lines.append(
+            _side_line(
+                f"{stage} items/s", [fmt(_get(run, "stages", stage, "per_s"), 1) for run in runs]
+            )
+        )
+        lines.append(
+            _side_line(
+                f"{stage} busy s", [fmt(_get(run, "stages", stage, "busy_s"), 3) for run in runs]
+            )
+        )
+    lines += [_side_line(name, [value(run) for run in runs]) for name, value in SIDE_ROWS]
+    same = ["yes" if run.get("digest") == reference else "NO" for run in runs]
+    lines.append(_side_line("same outputs", same))
+    links = "".join(f"<td>{_run_link(compare_dir, folder)}</td>" for folder in folders)
+    lines.append(f"<tr><td>report</td>{links}</tr>")
+    return (
+        '<section id="runs"><h2>Every run, side by side</h2><div class="scroll">'
+        f'<table class="side">{"".join(lines)}</table></div></section>'
+    )
+
+
+def _stage_model(run: dict[str, Any], stage: str) -> str:
+    model = _get(run, "stages", stage, "model") or _get(run, "plan", stage) or ""
+    workers = _get(run, "stages", stage, "workers")
+    return f"{model}, {workers}" if workers else str(model)
+
+
+def _side_line(name: str, values: list[str], stage: str | None = None) -> str:
+    dot = f'<i class="stage-dot {esc(stage)}"></i>' if stage else ""
+    cells = "".join(f"<td>{esc(value)}</td>" for value in values)
+    return f"<tr><td>{dot}{esc(name)}</td>{cells}</tr>"
+
+
+def _run_link(compare_dir: Path, folder: Path | None) -> str:
+    href = local_href(compare_dir, f"runs/{folder.name}/{REPORT_FILE}") if folder else None
+    return f'<a href="{esc(href)}">open</a>' if href else ""
