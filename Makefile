@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: setup crawl serve compare bench bench-load test lint clean
+.PHONY: setup crawl serve compare report bench bench-load browser test lint clean
 
 setup: $(STAMP)
 
@@ -25,16 +25,24 @@ serve: $(STAMP)
 compare: $(STAMP)
 	$(BIN)/python pipeline.py compare $(ARGS)
 
+# The newest run's report.html (a crawl's or a compare's): its path, opened if there is a display.
+report: $(STAMP)
+	$(BIN)/python -m report output
+
 # Each stage against its limit, as side-by-side ratios: a few minutes.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 # Memory as the site grows (5,000 vs 50,000 pages): a few minutes.
 bench-load: $(STAMP)
 	$(BIN)/python bench/load.py
 
-test: $(STAMP)
+# The browser test drives Debian's chromium (Playwright's own browser download is not needed).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: $(STAMP)

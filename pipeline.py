@@ -456,7 +456,10 @@ def compare(
     finally:
         if results:
             info = {"request": asdict(request), "site": asdict(spec), "extra": extra}
-            report_compare(out, results, info)
+            try:
+                report_compare(out, results, info)
+            finally:
+                _write_report(out)
 
 
 def _site_spec(options: dict[str, Any]) -> Any:
@@ -492,6 +495,7 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
         if not pipeline.interrupted:
             signal.signal(signal.SIGINT, previous)
     click.echo(format_summary(summary))
+    _write_report(config.run_dir)
     click.echo(f"Results in {config.run_dir}/")
     if summary["stopped_by"]:
         raise click.ClickException(summary["stopped_by"])
@@ -501,6 +505,17 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
         sys.stdout.flush()
         logging.shutdown()
         os._exit(130)
+
+
+def _write_report(folder: Path) -> None:
+    """Write folder's report.html; a failure costs the report, never the run's results."""
+    from report import write_compare_report, write_run_report  # only when a run is done
+
+    write = write_run_report if (folder / "summary.json").is_file() else write_compare_report
+    try:
+        click.echo(f"Report: {write(folder)}")
+    except OSError as exc:
+        LOGGER.warning("report.html not written: %s", exc)
 
 
 def _loop_factory(config: RunConfig) -> Callable[[], asyncio.AbstractEventLoop] | None:
