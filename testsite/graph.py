@@ -9,7 +9,6 @@ from several public pages; /hidden/ pages are named only inside comments and scr
 from __future__ import annotations
 
 import random
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -136,14 +135,22 @@ class SiteGraph:
 
     def crawlable(self) -> tuple[Page, ...]:
         """Walk on-host links from home as a polite crawler would; return the pages reached."""
-        seen, queue = {HOME}, deque([HOME])
-        while queue:
-            for link in self.by_path[queue.popleft()].links:
-                allowed = not link.target.startswith(PRIVATE_PREFIX)  # robots.txt
-                if link.on_host and allowed and link.target not in seen:
-                    seen.add(link.target)
-                    queue.append(link.target)
-        return tuple(page for page in self.pages if page.path in seen)
+        reached = set().union(*self.levels())
+        return tuple(page for page in self.pages if page.path in reached)
+
+    def levels(self) -> list[list[str]]:
+        """The paths a polite crawler reaches, by their distance in links from home."""
+        levels, seen = [[HOME]], {HOME}
+        while levels[-1]:
+            found = []
+            for path in levels[-1]:
+                for link in self.by_path[path].links:
+                    allowed = not link.target.startswith(PRIVATE_PREFIX)  # robots.txt
+                    if link.on_host and allowed and link.target not in seen:
+                        seen.add(link.target)
+                        found.append(link.target)
+            levels.append(found)
+        return levels[:-1]
 
 
 @dataclass
