@@ -17,6 +17,7 @@ from concurrent.futures import Executor
 from contextlib import AsyncExitStack
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from PIL import Image
 
@@ -25,14 +26,33 @@ from engine.fetchers import open_fetcher
 from engine.models import MODELS
 from engine.records import prepare_run_dir
 from engine.stages import StageStats
+from engine.summary import cpu_seconds
 from processing.originals import ORIGINALS_DIR, Original, Saved, save_original
 from processing.thumbnails import load_upright, make_thumbnails
 
 SIZES = (128, 256)
 
 
-def crawl_alone(start_url: str, concurrency: int = 64) -> float:
-    """Seconds for the asyncio crawl of start_url with nothing downstream."""
+class Cost(NamedTuple):
+    """What running a stage alone took: wall seconds, and CPU seconds of every process."""
+
+    wall_s: float
+    cpu_s: float
+
+
+class _Timer:
+    """Measures the wall and CPU time of a with-block (CPU: ours and our reaped children)."""
+
+    def __enter__(self) -> _Timer:
+        self.started, self.cpu_started = time.perf_counter(), cpu_seconds()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.cost = Cost(time.perf_counter() - self.started, cpu_seconds() - self.cpu_started)
+
+
+def crawl_alone(start_url: str, concurrency: int = 64) -> Cost:
+    """The cost of the asyncio crawl of start_url with nothing downstream."""
 
     async def discard(_: object) -> None:
         pass
@@ -46,9 +66,9 @@ def crawl_alone(start_url: str, concurrency: int = 64) -> float:
             await crawler.prepare()
             await crawler.run()
 
-    started = time.perf_counter()
-    asyncio.run(crawl())
-    return time.perf_counter() - started
+    with _Timer() as timer:
+        asyncio.run(crawl())
+    return timer.cost
 
 
 def saved_originals(run_dir: Path) -> list[Saved]:
@@ -58,26 +78,24 @@ def saved_originals(run_dir: Path) -> list[Saved]:
     return [Saved(row["url"], path, Path(path).stem, row["bytes"]) for path, row in rows.items()]
 
 
-def write_alone(originals: list[Saved], source: Path, out: Path, workers: int = 4) -> float:
-    """Seconds for a thread pool to save every original again into a new run folder."""
+def write_alone(originals: list[Saved], source: Path, out: Path, workers: int = 4) -> Cost:
+    """The cost of a thread pool saving every original again into a new run folder."""
     data = [Original(saved.url, (source / saved.path).read_bytes()) for saved in originals]
     prepare_run_dir(out, SIZES)
-    with MODELS["threads"].make_executor(workers) as pool:
-        started = time.perf_counter()
+    with _Timer() as timer, MODELS["threads"].make_executor(workers) as pool:
         list(pool.map(partial(save_original, run_dir=str(out)), data))
-        return time.perf_counter() - started
+    return timer.cost
 
 
-def resize_alone(originals: list[Saved], source: Path, out: Path, workers: int) -> float:
-    """Seconds for a fresh process pool of `workers` to make every thumbnail, start-up
+def resize_alone(originals: list[Saved], source: Path, out: Path, workers: int) -> Cost:
+    """The cost of a fresh process pool of `workers` making every thumbnail, start-up
     included, reading source's originals and writing into a new run folder."""
     prepare_run_dir(out, SIZES)
     (out / ORIGINALS_DIR).rmdir()
     (out / ORIGINALS_DIR).symlink_to(source / ORIGINALS_DIR)
-    started = time.perf_counter()
-    with MODELS["processes"].make_executor(workers) as pool:
+    with _Timer() as timer, MODELS["processes"].make_executor(workers) as pool:
         _resize_all(pool, originals, out)
-    return time.perf_counter() - started
+    return timer.cost
 
 
 def _resize_all(pool: Executor, originals: list[Saved], out: Path) -> None:
