@@ -16,9 +16,13 @@ _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
 # The HTML spec strips tabs and newlines anywhere inside a URL attribute.
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
-# A site-absolute href that urljoin would simply append to the origin: anything with a
-# fragment, whitespace, a backslash or a ';' (urljoin's "params") is left to urljoin.
-_PLAIN_SITE_PATH = re.compile(r"/(?!/)[^\s\\;#]*")
+# A site-absolute path that urljoin would simply append to the origin: anything with a
+# fragment, ';' (urljoin's "params"), control characters, whitespace, a backslash or "//"
+# is left to urljoin.
+_PLAIN_SITE_PATH = re.compile(r"(?!.*//)/[^;#\x00-\x20\x7f\s\\]*")
+# A relative path ("a/b", "../c?d"): no scheme, fragment, params, control characters,
+# whitespace, backslash, or "//" (urljoin drops empty segments next to dot segments).
+_PLAIN_RELATIVE = re.compile(r"(?!.*//)[^/?#;:\x00-\x20\x7f\s\\][^#;:\x00-\x20\x7f\s\\]*")
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 # Dot-separated labels of letters, digits, '-' and '_' (seen in the wild, though not in DNS).
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
@@ -57,7 +61,7 @@ def resolve_all(base: str, hrefs: Iterable[str]) -> list[str | None]:
     """Resolve every href of one page against its base URL, normalised (None: unfetchable).
 
     The hot path of the crawl: a page names dozens of links, mostly the same on every page
-    (navigation), so the base is split once per page, site-absolute hrefs ("/a/b") skip
+    (navigation), so the base is split once per page, plain paths ("/a/b", "../c") skip
     urljoin, and normalising is memoised.
     """
     try:
@@ -65,11 +69,15 @@ def resolve_all(base: str, hrefs: Iterable[str]) -> list[str | None]:
     except ValueError:
         return [None for _ in hrefs]  # a malformed base resolves nothing
     base_origin = f"{parts.scheme}://{parts.netloc}"
+    base_dir = base_origin + parts.path[: parts.path.rfind("/") + 1]
     resolved: list[str | None] = []
     for raw in hrefs:
         href = _TAB_OR_NEWLINE.sub("", raw).strip()
+        # What urljoin would give, without its cost: normalize removes the dot segments.
         if _PLAIN_SITE_PATH.fullmatch(href):
-            resolved.append(_normalize_cached(base_origin + href))  # what urljoin would give
+            resolved.append(_normalize_cached(base_origin + href))
+        elif _PLAIN_RELATIVE.fullmatch(href) and base_dir.endswith("/"):
+            resolved.append(_normalize_cached(base_dir + href))
         else:
             try:
                 resolved.append(_normalize_cached(urljoin(base, href)))
