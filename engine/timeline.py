@@ -30,13 +30,15 @@ class Timeline:
         self.started = time.monotonic()
         self._file: IO[str] | None = open(run_dir / TIMELINE_FILE, "w", encoding="utf-8")  # noqa: SIM115  closed in close()
         self._pid = os.getpid()
-        self._loop_thread = threading.get_ident()  # made on the loop thread
+        self._loop_thread = threading.get_ident()
         self._lanes: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
         self.spans = 0
 
     def begin(self) -> None:
-        """Start the clock: span times count from the run's start, taken here."""
+        """Start the clock on the loop thread: span times count from the run's start, and
+        work on this thread is the event loop's."""
         self.started = time.monotonic()
+        self._loop_thread = threading.get_ident()
 
     def add(self, stage: str, span: Span, ok: bool) -> None:
         """Record that span's worker was busy on one item of stage."""

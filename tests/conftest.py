@@ -155,3 +155,8 @@ def chain_site(pages: int, delay_s: float, images: bool = True) -> MiniSite:
 def run_dir(tmp_path: Path) -> Path:
     """A fresh, not yet created, run folder."""
     return tmp_path / "run"
+
+
+# The report's tests share one real crawl and one real compare for the whole session. Imported
+# last: report_runs builds on the helpers above.
+from tests.report_runs import compared, crawled  # noqa: E402, F401

@@ -4,91 +4,20 @@ the helpers here build the runs both use."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from engine.compare import PIPELINE, RunPlan, run_all
-from engine.compare_report import report_compare
-from report import run_report, write_compare_report, write_run_report
+from report import run_report, write_run_report
 from report.timeline import read_timeline
-from tests.conftest import MiniSite, photo_bytes, serving
 
-# Survive URL normalisation ('<' and '"' are percent-encoded before they reach the records).
-QUOTED_NAME = "/img/it's&more.jpg"
 # What a hostile record could hold if anything ever let it through: must stay inert text.
 HOSTILE = "</script><script>window.pwned=1</script><b id=\"pwned\" onclick='x'>&amp;"
-
-
-def report_site() -> MiniSite:
-    """Three pages, six images: one broken, one under a second URL, one with a quote in it."""
-    site = MiniSite()
-    images = {f"/img/photo{index}.jpg": photo_bytes((300 + 60 * index, 200)) for index in range(4)}
-    images["/img/copy.jpg"] = images["/img/photo0.jpg"]
-    images[QUOTED_NAME] = photo_bytes((160, 240))
-    images["/img/broken.jpg"] = b"\xff\xd8\xff not a JPEG"
-    for path, data in images.items():
-        site.add_bytes(path, data)
-    quoted = "/img/it&apos;s&amp;more.jpg"
-    site.add_page("/", links=["/a", "/b"], images=["/img/photo0.jpg", quoted, "/img/broken.jpg"])
-    site.add_page("/a", links=["/b"], images=["/img/photo1.jpg", "/img/photo2.jpg"])
-    site.add_page("/b", images=["/img/photo3.jpg", "/img/copy.jpg"])
-    site.delay_s = 0.02  # the stages overlap, and every lane gets work
-    return site
-
-
-@contextlib.contextmanager
-def serving_report_site() -> Iterator[str]:
-    with serving(report_site().app) as origin:
-        yield origin
-
-
-def crawl_into(origin: str, run_dir: Path) -> Path:
-    """A real `pipeline.py crawl` on the default models (asyncio, threads, processes), in a
-    child process as a user runs it, and its report."""
-    options = ["--concurrency", "4", "--retries", "0", "--write-workers", "2", "--sizes", "64,128"]
-    command = [sys.executable, str(PIPELINE), "crawl", f"{origin}/", "--out", str(run_dir)]
-    subprocess.run([*command, "--quiet", *options], check=True, capture_output=True, timeout=60)
-    write_run_report(run_dir)
-    return run_dir
-
-
-class Stub:
-    """Stands in for compare's tqdm bar."""
-
-    def update(self) -> None:
-        pass
-
-    def set_postfix_str(self, text: str) -> None:
-        pass
-
-
-def compare_into(origin: str, out: Path) -> Path:
-    """A real compare (resize on threads, then processes; each run a child process)."""
-
-    @contextlib.contextmanager
-    def open_site(latency_ms: float) -> Iterator[str]:
-        yield origin
-
-    plans = [(0, RunPlan(resize=model, concurrency=4)) for model in ("threads", "processes")]
-    results: list[dict] = []
-    out.mkdir(parents=True)
-    run_all(plans, open_site, out, ["--sizes", "64"], Stub(), results)
-    report_compare(out, results, {"note": "test"})
-    for run_dir in (out / "runs").iterdir():  # as `pipeline.py crawl` does after each run
-        if run_dir.is_dir() and not (run_dir / "report.html").exists():
-            write_run_report(run_dir)
-    write_compare_report(out)
-    return out
 
 
 def embedded(html: str) -> dict:
@@ -111,18 +40,6 @@ class Tags(HTMLParser):
 
     def named(self, tag: str) -> list[dict[str, str | None]]:
         return [attrs for name, attrs in self.tags if name == tag]
-
-
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    with serving_report_site() as origin:
-        return crawl_into(origin, tmp_path_factory.mktemp("report") / "run")
-
-
-@pytest.fixture(scope="module")
-def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    with serving_report_site() as origin:
-        return compare_into(origin, tmp_path_factory.mktemp("compare") / "out")
 
 
 def test_the_report_lives_in_the_run_folder_and_links_only_inside_it(crawled: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from report import write_run_report
-from tests.test_report import HOSTILE, compare_into, crawl_into, hostile_copy, serving_report_site
+from tests.test_report import HOSTILE, hostile_copy
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -112,18 +112,6 @@ def opened(browser: Any) -> Iterator[list[Opened]]:
     yield pages
     for page in pages:
         page.close()
-
-
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    with serving_report_site() as origin:
-        return crawl_into(origin, tmp_path_factory.mktemp("browser") / "run")
-
-
-@pytest.fixture(scope="module")
-def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    with serving_report_site() as origin:
-        return compare_into(origin, tmp_path_factory.mktemp("browser-compare") / "out")
 
 
 def lanes_of(run_dir: Path) -> dict[str, int]:
