@@ -15,8 +15,12 @@ The data flow of `python pipeline.py crawl [URL]`:
    thumbnailed, and summary.json says the run was interrupted. A second Ctrl-C quits at once,
    removing temporary files first, so no half-written file is ever left.
 
-Every stage runs through engine.stages.run_stage on a concurrent.futures Executor from the
-engine.models registry, so switching a stage's model never touches the stage's code.
+Each stage's model comes from the models.registry: write and resize run through
+models.stages.run_stage on that model's concurrent.futures Executor; the crawl runs its own
+worker loop (crawler.crawl: it feeds itself) through that model's fetcher. Switching a
+stage's model never touches the stage's code. Every number goes into one Stats, and
+summary.json is built from it. The command line (cli/) parses options into a RunConfig and
+runs this class; `python pipeline.py ...` forwards to it.
 """
 
 from __future__ import annotations
@@ -25,60 +29,36 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
-import sys
 import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import AsyncExitStack
-from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import click
 import psutil
-from tqdm import tqdm
-from tqdm.contrib.logging import logging_redirect_tqdm
 
-from crawler.crawl import Crawler, SiteUnreachable
+from config import STAGES, RunConfig
+from crawler.crawl import Crawler
 from crawler.http import Response
+from crawler.oslimits import open_files_for
 from crawler.pages import Page
-from engine.cli_options import (
-    checked_url,
-    compare_options,
-    config_from_options,
-    crawl_options,
-    new_run_dir,
-    remove_if_made,
-    site_options,
-    stage_options,
-)
-from engine.compare import STAGES, CompareRequest, plan_runs, run_all
-from engine.compare_report import report_compare
-from engine.config import RunConfig
-from engine.fetchers import open_fetcher
-from engine.looplag import LoopLag
-from engine.models import MODELS
-from engine.oslimits import open_files_for
-from engine.progress import Progress
-from engine.records import RunRecorder, prepare_run_dir
-from engine.resume import (
-    RESULT_OPTIONS,
-    Done,
-    load_done,
-    page_from_row,
-    read_run_info,
-    write_run_info,
-)
-from engine.stages import StageStats, close_queue, run_stage
-from engine.summary import build_summary, cpu_seconds, format_summary
-from engine.timeline import Timeline
 from errors import ErrorInfo, ErrorKind
+from measure.looplag import LoopLag
+from measure.process import cpu_seconds
+from measure.progress import Progress
+from models.fetchers import TimedFetcher
+from models.registry import MODELS
+from models.stages import StageStats, StageWork, close_queue, run_stage
 from processing.files import remove_temp_files
 from processing.originals import Original, Saved, save_original
 from processing.thumbnails import ImageResult, make_thumbnails
+from runfolder.folders import prepare_run_dir
+from runfolder.records import RunRecorder
+from runfolder.resume import Done, load_done, page_from_row
+from runfolder.summary import build_summary
+from runfolder.timeline import Timeline
+from stats import Stats
 
 LOGGER = logging.getLogger("pipeline")
 
@@ -89,35 +69,32 @@ class Pipeline:
     def __init__(self, config: RunConfig, progress: Progress) -> None:
         self.config = config
         self.progress = progress
+        self.stats = Stats()
         prepare_run_dir(config.run_dir, config.sizes)
         self.done = load_done(config.run_dir) if config.resume else Done([], [])
-        self.recorder = RunRecorder(config.run_dir, config.start_url)
+        self.recorder = RunRecorder(config.run_dir, config.start_url, self.stats)
         for row in self.done.pages:
             self.recorder.count_page(row)
         for row in self.done.images:
             self.recorder.count_image(row)
         self.to_write: asyncio.Queue[Original | None] = asyncio.Queue(config.queue_size)
         self.to_resize: asyncio.Queue[Saved | None] = asyncio.Queue(config.queue_size)
-        self.crawl_model = MODELS[config.crawl_model]
-        self.write_model = MODELS[config.write.model]
-        self.resize_model = MODELS[config.resize.model]
         self.timeline = Timeline(config.run_dir) if config.timeline else None
-        self.stats = {
-            name: StageStats(name, model.name, model.workers(workers), self.timeline)
-            for name, model, workers in (
-                ("crawl", self.crawl_model, config.crawl.concurrency),
-                ("write", self.write_model, config.write.workers),
-                ("resize", self.resize_model, config.resize.workers),
-            )
-        }
+        self.stages = {name: self._stage_stats(name) for name in STAGES}
         self.crawler: Crawler | None = None
         self.interrupted = False
         self.stopped_by = ""  # why the run stopped early, other than Ctrl-C
         self._loop: asyncio.AbstractEventLoop | None = None
 
+    def _stage_stats(self, name: str) -> StageStats:
+        stage = self.config.stage(name)
+        model = MODELS[stage.model]
+        return StageStats(name, model.name, model.workers(stage.workers), self.stats, self.timeline)
+
     async def run(self) -> dict[str, Any]:
         """Run all three stages at once and return the run's summary."""
         started, cpu_started = time.perf_counter(), cpu_seconds()
+        self.stats.set("started", started)
         if self.timeline is not None:
             self.timeline.begin()
         lag = LoopLag()
@@ -135,32 +112,36 @@ class Pipeline:
             self.recorder.close()
             if self.timeline is not None:
                 self.timeline.close()
-        costs = {
-            "started": started,
-            "wall_s": time.perf_counter() - started,
-            "cpu_s": cpu_seconds() - cpu_started,
-            "loop_lag": lag.as_json(),
-            "interrupted": self.interrupted,
-            "stopped_by": self.stopped_by or None,
-            "timeline": self.timeline.describe() if self.timeline is not None else None,
-        }
-        summary = build_summary(
-            self.config, self.recorder, self.stats, self.crawler.frontier.skipped, costs
-        )
+        self.stats.set("wall_s", time.perf_counter() - started)
+        self.stats.set("cpu_s", cpu_seconds() - cpu_started)
+        for key, value in lag.as_json().items():
+            self.stats.set(f"loop_lag/{key}", value)
+        self.stats.set("interrupted", self.interrupted)
+        self.stats.set("stopped_by", self.stopped_by or None)
+        self.stats.set("timeline", self.timeline and self.timeline.describe())
+        self.stats.set("digest", self.recorder.digest())
+        summary = build_summary(self.config, self.stats)
         self.recorder.write_summary(summary)
         return summary
 
     async def _open_stages(self, stack: AsyncExitStack) -> tuple[Executor, Executor]:
         """Open each stage's executor (closed by stack) and fetch the start page."""
-        settings = replace(self.config.crawl, concurrency=self.stats["crawl"].workers)
-        open_files_for(settings.concurrency)
-        fetcher = await open_fetcher(self.crawl_model, settings, stack, self.stats["crawl"])
+        crawl = self.stages["crawl"]
+        open_files_for(crawl.workers)
+        limits = self.config.crawling.limits
+        fetcher = await MODELS[crawl.model].open_fetcher(crawl.workers, limits, stack)
         pools = tuple(
-            stack.enter_context(model.make_executor(self.stats[stage].workers))
-            for stage, model in (("write", self.write_model), ("resize", self.resize_model))
+            stack.enter_context(MODELS[stage.model].make_executor(stage.workers))
+            for stage in (self.stages["write"], self.stages["resize"])
         )
         self.crawler = Crawler(
-            self.config.start_url, settings, fetcher, self.on_page, self.on_download
+            self.config.start_url,
+            self.config.crawling,
+            crawl.workers,
+            TimedFetcher(fetcher, crawl),
+            self.on_page,
+            self.on_download,
+            self.stats,
         )
         await self.crawler.prepare(
             [page_from_row(row) for row in self.done.pages],
@@ -197,16 +178,9 @@ class Pipeline:
     async def write(self, executor: Executor) -> None:
         """Stage 2: save each image's original bytes."""
         work = partial(save_original, run_dir=str(self.config.run_dir))
+        stage = StageWork(work, self.on_saved, _failed_save)
         try:
-            await run_stage(
-                work,
-                self.to_write,
-                self.on_saved,
-                _failed_save,
-                executor,
-                _in_flight(self.stats["write"].workers),
-                self.stats["write"],
-            )
+            await run_stage(stage, self.to_write, executor, self.stages["write"])
         finally:
             await close_queue(self.to_resize)
 
@@ -218,15 +192,8 @@ class Pipeline:
             sizes=self.config.sizes,
             analysis=self.config.analysis,
         )
-        await run_stage(
-            work,
-            self.to_resize,
-            self.on_thumbnails,
-            _failed_resize,
-            executor,
-            _in_flight(self.stats["resize"].workers),
-            self.stats["resize"],
-        )
+        stage = StageWork(work, self.on_thumbnails, _failed_resize)
+        await run_stage(stage, self.to_resize, executor, self.stages["resize"])
 
     # Routing between stages: failures go straight to the record, successes move on.
 
@@ -269,12 +236,6 @@ class Pipeline:
             self.crawler.stop()
 
 
-def _first_leaf(group: BaseException) -> BaseException:
-    while isinstance(group, BaseExceptionGroup):
-        group = group.exceptions[0]
-    return group
-
-
 def quit_now(run_dir: Path) -> None:
     """Stop our worker processes, remove temporary files, and exit at once."""
     for child in psutil.Process().children(recursive=True):
@@ -282,11 +243,6 @@ def quit_now(run_dir: Path) -> None:
             child.kill()
     remove_temp_files(run_dir)
     os._exit(130)
-
-
-def _in_flight(workers: int) -> int:
-    """Items handed to a pool at once: two per worker, so no worker waits for its next."""
-    return 2 * workers
 
 
 def _failed_save(original: Original, exc: BaseException) -> Saved:
@@ -299,235 +255,7 @@ def _failed_resize(saved: Saved, exc: BaseException) -> ImageResult:
     )
 
 
-# The command line.
-
-SITE_CACHE = Path(__file__).resolve().parent / ".cache" / "site"
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log every retry and failure.")
-def cli(verbose: bool) -> None:
-    """A crawler and thumbnail pipeline for measuring Python's concurrency models."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-
-
-@cli.command()
-@site_options
-@click.option(
-    "--port",
-    default=8080,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port on 127.0.0.1 (0 = any free port).",
-)
-@click.option("--hostile", is_flag=True, help="Serve the hostile site instead: every trap.")
-def serve(
-    site_pages: int,
-    site_images: int,
-    seed: int,
-    latency_ms: float,
-    jitter_ms: float,
-    error_rate: float,
-    port: int,
-    hostile: bool,
-) -> None:
-    """Serve the local test site until Ctrl-C."""
-    from testsite import ServeOptions, SiteSpec, serve_forever
-
-    if hostile:
-        from testsite.hostile import serve_hostile
-
-        serve_hostile(port, lambda url: click.echo(f"Serving the hostile site at {url}/"))
-        return
-
-    spec = SiteSpec(pages=site_pages, images=site_images, seed=seed)
-    options = ServeOptions(
-        latency_ms=latency_ms, jitter_ms=jitter_ms, error_rate=error_rate, port=port
-    )
-    serve_forever(spec, options, SITE_CACHE, lambda url: click.echo(f"Serving {url}/"))
-
-
-@cli.command()
-@click.argument("url", required=False)
-@crawl_options
-@stage_options
-@site_options
-def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> None:
-    """Crawl URL (default: the local test site) and thumbnail every image found."""
-    if options["resume"] is not None:
-        _resume(url, out, quiet, options)
-        return
-    start_url = checked_url(url) if url else None
-    run_dir = new_run_dir(out)
-    if start_url:
-        _start(start_url, run_dir, quiet, options, site=None)
-        return
-    with _local_site(options) as (origin, site):
-        _start(f"{origin}/", run_dir, quiet, options, site)
-
-
-def _start(start_url: str, run_dir: Path, quiet: bool, options: dict[str, Any], site: Any) -> None:
-    """Record how the run starts (for --resume), then run it."""
-    info = {
-        "start_url": start_url,
-        "options": {key: options[key] for key in RESULT_OPTIONS},
-        "site": site,
-    }
-    write_run_info(run_dir, info)
-    _run_and_report(config_from_options(start_url, run_dir, options), quiet)
-
-
-def _resume(url: str | None, out: Path | None, quiet: bool, options: dict[str, Any]) -> None:
-    """Carry on the run in --resume's folder, as run.json says it started."""
-    if url or out:
-        raise click.UsageError("--resume takes neither a URL nor --out: the run folder has both")
-    run_dir = options["resume"]
-    try:
-        info = read_run_info(run_dir)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--resume") from None
-    stored = info["options"]
-    options = {**options, **stored, "sizes": tuple(stored["sizes"])}
-    config = config_from_options(info["start_url"], run_dir, options)
-    if info["site"] is None:
-        _run_and_report(config, quiet)
-        return
-    # The same site on the same port, so every recorded URL still means the same thing.
-    with _local_site(options, port=info["site"]["port"]):
-        _run_and_report(config, quiet)
-
-
-@contextlib.contextmanager
-def _local_site(options: dict[str, Any], port: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Serve the local test site in its own process; yield its origin and what defines it."""
-    from testsite import ServeOptions, site_process  # builds the site's images
-
-    spec = _site_spec(options)
-    serving = ServeOptions(
-        latency_ms=options["latency_ms"],
-        jitter_ms=options["jitter_ms"],
-        error_rate=options["error_rate"],
-        port=port,
-    )
-    click.echo("Starting the local test site (its first start generates the images)...", err=True)
-    with site_process(spec, serving, SITE_CACHE) as origin:
-        yield origin, {"port": urlsplit(origin).port}
-
-
-@cli.command()
-@compare_options
-def compare(
-    stages: tuple[str, ...], models: tuple[str, ...], matrix: str, repeat: int, **options: Any
-) -> None:
-    """Run the same crawl under several models and compare their costs side by side."""
-    from testsite import ServeOptions, site_process
-
-    request = CompareRequest(
-        stages=stages or STAGES,
-        models=models,
-        full_matrix=matrix == "full",
-        repeat=repeat,
-        latencies_ms=options["latencies"],
-        concurrencies=options["concurrencies"],
-        resize_workers=options["resize_workers"],
-        write_workers=options["write_workers"],
-    )
-    out = new_run_dir(options["out"], prefix="compare-")
-    spec = _site_spec(options)
-    extra = [
-        "--sizes",
-        ",".join(map(str, options["sizes"])),
-        "--analysis" if options["analysis"] else "--no-analysis",
-    ]
-    plans = plan_runs(request)
-
-    def open_site(latency_ms: float) -> Any:
-        return site_process(spec, ServeOptions(latency_ms=latency_ms), SITE_CACHE)
-
-    results: list[dict[str, Any]] = []
-    try:
-        with tqdm(total=len(plans), desc="compare runs", unit=" run", disable=None) as progress:
-            run_all(plans, open_site, out, extra, progress, results)
-    except RuntimeError as exc:  # one run failed: report it, keep what the others measured
-        raise click.ClickException(str(exc)) from None
-    finally:
-        if results:
-            info = {"request": asdict(request), "site": asdict(spec), "extra": extra}
-            try:
-                report_compare(out, results, info)
-            finally:
-                _write_report(out)
-
-
-def _site_spec(options: dict[str, Any]) -> Any:
-    """The local site the --site-pages, --site-images and --seed options describe."""
-    from testsite import SiteSpec  # loads aiohttp: only when a site is wanted
-
-    return SiteSpec(
-        pages=options["site_pages"], images=options["site_images"], seed=options["seed"]
-    )
-
-
-def _run_and_report(config: RunConfig, quiet: bool) -> None:
-    """Run the pipeline with progress bars, then print the summary and where results are."""
-    progress = Progress(enabled=not quiet)
-    pipeline = Pipeline(config, progress)
-    # Installed for the whole command, not just while the loop runs: a second Ctrl-C while
-    # the summary is printed must still quit cleanly.
-    previous = signal.signal(signal.SIGINT, pipeline.on_ctrl_c)
-    try:
-        with logging_redirect_tqdm(), asyncio.Runner(loop_factory=_loop_factory(config)) as runner:
-            summary = runner.run(pipeline.run())
-    except SiteUnreachable as exc:
-        remove_if_made(config.run_dir)
-        raise click.ClickException(str(exc)) from None
-    except ExceptionGroup as group:  # a stage died; a full disk under the record files is
-        failed_write = group.subgroup(OSError)  # the one cause we can name in one line
-        if failed_write is None:
-            raise
-        reason = _first_leaf(failed_write)
-        raise click.ClickException(f"cannot write to the run folder: {reason}") from None
-    finally:
-        progress.close()
-        if not pipeline.interrupted:
-            signal.signal(signal.SIGINT, previous)
-    click.echo(format_summary(summary))
-    _write_report(config.run_dir)
-    click.echo(f"Results in {config.run_dir}/")
-    if summary["stopped_by"]:
-        raise click.ClickException(summary["stopped_by"])
-    if summary["interrupted"]:
-        # Everything is written; leave before interpreter shutdown, which resets signal
-        # handlers and would let another Ctrl-C kill us mid-exit.
-        sys.stdout.flush()
-        logging.shutdown()
-        os._exit(130)
-
-
-def _write_report(folder: Path) -> None:
-    """Write folder's report.html; a failure costs the report, never the run's results."""
-    from report import write_compare_report, write_run_report  # only when a run is done
-
-    write = write_run_report if (folder / "summary.json").is_file() else write_compare_report
-    try:
-        click.echo(f"Report: {write(folder)}")
-    except OSError as exc:
-        LOGGER.warning("report.html not written: %s", exc)
-
-
-def _loop_factory(config: RunConfig) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The event loop to run on: the standard one, or uvloop's (libuv, written in Cython)."""
-    if config.loop != "uvloop":
-        return None
-    try:
-        import uvloop  # optional: pip install uvloop (the bench extra has it)
-    except ImportError:
-        raise click.UsageError("--loop uvloop needs uvloop: pip install uvloop") from None
-    return uvloop.new_event_loop
-
-
 if __name__ == "__main__":
-    cli()
+    from cli import main  # the command line sits above the pipeline: imported only to run it
+
+    main()

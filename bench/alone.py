@@ -22,13 +22,14 @@ from typing import NamedTuple
 from PIL import Image
 
 from crawler.crawl import Crawler, CrawlSettings
-from engine.fetchers import open_fetcher
-from engine.models import MODELS
-from engine.records import prepare_run_dir
-from engine.stages import StageStats
-from engine.summary import cpu_seconds
+from measure.process import cpu_seconds
+from models.fetchers import TimedFetcher
+from models.registry import MODELS
+from models.stages import StageStats
 from processing.originals import ORIGINALS_DIR, Original, Saved, save_original
 from processing.thumbnails import load_upright, make_thumbnails
+from runfolder.folders import prepare_run_dir
+from stats import Stats
 
 SIZES = (128, 256)
 
@@ -58,11 +59,12 @@ def crawl_alone(start_url: str, concurrency: int = 64) -> Cost:
         pass
 
     async def crawl() -> None:
-        settings = CrawlSettings(concurrency=concurrency)
-        stats = StageStats("crawl", "asyncio", concurrency)
+        settings, stats = CrawlSettings(), Stats()
+        meter = StageStats("crawl", "asyncio", concurrency, stats)
         async with AsyncExitStack() as stack:
-            fetcher = await open_fetcher(MODELS["asyncio"], settings, stack, stats)
-            crawler = Crawler(start_url, settings, fetcher, discard, discard)
+            opened = await MODELS["asyncio"].open_fetcher(concurrency, settings.limits, stack)
+            fetcher = TimedFetcher(opened, meter)
+            crawler = Crawler(start_url, settings, concurrency, fetcher, discard, discard, stats)
             await crawler.prepare()
             await crawler.run()
 

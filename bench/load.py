@@ -1,6 +1,6 @@
 """Memory as the site grows: crawl a 5,000- and a 50,000-page site, compare peak memory.
 
-Each crawl runs in a fresh child process with the default models (engine.compare.run_one)
+Each crawl runs in a fresh child process with the default models (compare.plan.run_one)
 and its process tree is measured from outside; the site is served from this process's own
 child, so its memory (it holds every page) is not counted against the crawler. The claim
 under test: memory stays flat as the site grows (the 50,000-page peak within 1.5x of the
@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
-from engine.compare import RunPlan, run_one
+from compare.plan import run_one
+from config import RunConfig
+from crawler.crawl import CrawlSettings
 from testsite import ServeOptions, SiteSpec, site_process
 
 SIZES = (5_000, 50_000)
@@ -26,12 +29,9 @@ def measure(pages: int, out: Path) -> dict:
     """Crawl a site of `pages` pages and return the run's costs."""
     spec = SiteSpec(pages=pages, images=IMAGES, seed=1)
     with site_process(spec, ServeOptions(), CACHE) as origin:
-        run = run_one(
-            RunPlan(),
-            f"{origin}/",
-            out / f"pages-{pages}",
-            ["--max-pages", str(pages * 2), "--sizes", "128,256"],
-        )
+        config = RunConfig(f"{origin}/", out / f"pages-{pages}")
+        crawling = CrawlSettings(max_pages=pages * 2)
+        run = run_one(replace(config, crawling=crawling), f"{pages} pages")
     return {
         "site_pages": pages,
         "pages": run["counts"]["pages"],

@@ -43,7 +43,7 @@ from bench.alone import (
     saved_originals,
     write_alone,
 )
-from engine.compare_report import machine
+from compare.results import machine
 from testsite import ServeOptions, SiteSpec, build_site, site_process
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,6 +10,13 @@ Data flow:
    go first, so downloaded bytes flow on to the next stage instead of piling up.
 5. When the queue is empty and no job is in flight, the workers are cancelled. stop() (the
    first Ctrl-C) drops the queued jobs and gives those in flight a few seconds to finish.
+
+The crawl is the one stage that does not run through models.stages.run_stage, because it
+feeds itself: pages make more pages, so it ends when its queue is drained and nothing is in
+flight, not at an end-of-stream marker, and its queue is a priority queue (images first).
+What it shares with the other stages: it runs on any model (through the Fetcher), and an
+exception nobody expected becomes the item's error record (ErrorInfo.internal), never the
+end of the run.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from crawler.robots import Robots, robots_url
 from crawler.urls import netloc, origin
 from errors import ErrorInfo
 from spans import TASK_SLOT
+from stats import Stats
 
 LOGGER = logging.getLogger(__name__)
 IMAGE_FIRST, PAGE_NEXT = 0, 1
@@ -36,22 +44,20 @@ STOP_GRACE_S = 3.0
 
 @dataclass(frozen=True)
 class CrawlSettings:
-    """How wide and how far a crawl may go."""
+    """How far a crawl may go and what each fetch may cost (how wide: its workers)."""
 
-    concurrency: int = 64
-    max_per_host: int | None = None  # None: the same as concurrency
+    max_per_host: int | None = None  # None: as many as the crawl has workers
     max_pages: int = 10_000
     max_depth: int | None = None
     limits: FetchLimits = field(default_factory=FetchLimits)
 
-    @property
-    def per_host(self) -> int:
-        """The per-host connection cap actually used."""
-        return min(self.max_per_host or self.concurrency, self.concurrency)
-
 
 class Fetcher(Protocol):
-    """What the crawl needs from a concurrency model: fetch a page, fetch bytes."""
+    """What the crawl needs from a concurrency model: fetch a page, fetch bytes.
+
+    models.fetchers opens one for each model: aiohttp on the loop for asyncio, requests on
+    the model's executor for the others.
+    """
 
     async def page(self, url: str, depth: int, site: str) -> Page: ...
 
@@ -76,15 +82,20 @@ class Crawler:
         self,
         start_url: str,
         settings: CrawlSettings,
+        workers: int,
         fetcher: Fetcher,
         emit_page: Callable[[Page], Awaitable[None]],
         emit_image: Callable[[Response], Awaitable[None]],
+        stats: Stats,
     ) -> None:
         self.start_url = start_url
         self._settings = settings
+        self._workers = workers
+        self._per_host = min(settings.max_per_host or workers, workers)
         self._fetcher = fetcher
         self._emit_page = emit_page
         self._emit_image = emit_image
+        self._stats = stats
         self._queue: asyncio.PriorityQueue[_Job] = asyncio.PriorityQueue()
         self._seq = itertools.count()
         self._robots: dict[str, asyncio.Task[Robots]] = {}
@@ -114,7 +125,7 @@ class Crawler:
             return
         if not robots.allows(self.start_url):
             self.frontier = self._new_frontier(self.start_url, robots)
-            self.frontier.skipped["robots"] += 1
+            self.frontier.skip("robots")
             return
         page = await self._fetcher.page(self.start_url, 0, ANY_SITE)
         site_url = page.final_url if page.ok else self.start_url
@@ -140,11 +151,11 @@ class Crawler:
 
     def _new_frontier(self, site_url: str, robots: Robots) -> Frontier:
         limits = self._settings
-        return Frontier(netloc(site_url), robots, limits.max_pages, limits.max_depth)
+        return Frontier(netloc(site_url), robots, limits.max_pages, limits.max_depth, self._stats)
 
     async def run(self) -> None:
         """Crawl from the start URL until no work is left (prepare() first)."""
-        slots = range(self._settings.concurrency)
+        slots = range(self._workers)
         workers = [asyncio.create_task(self._work(slot)) for slot in slots]
         drained = asyncio.ensure_future(self._queue.join())
         stopped = asyncio.ensure_future(self._stopping.wait())
@@ -203,7 +214,7 @@ class Crawler:
             return page
         robots = await self._robots_for(origin(job.url))
         if not robots.allows(job.url):
-            self.frontier.skipped["robots"] += 1
+            self.frontier.skip("robots")
             return None
         return await self._fetcher.resource(job.url)
 
@@ -253,7 +264,7 @@ class Crawler:
     def _slot(self, host: str) -> asyncio.Semaphore:
         """The per-host cap, the same on every model (max_per_host jobs on one host at once)."""
         if host not in self._host_slots:
-            self._host_slots[host] = asyncio.Semaphore(self._settings.per_host)
+            self._host_slots[host] = asyncio.Semaphore(self._per_host)
         return self._host_slots[host]
 
     def _put(self, priority: int, url: str, depth: int) -> None:

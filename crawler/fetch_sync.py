@@ -1,16 +1,15 @@
 """Fetch one URL with requests, with retries and a size cap: the twin of fetch_async.py.
 
-The threads, processes and sequential crawls run these functions inside their workers, so
-parsing happens in the worker too. Each worker thread (and so each worker process) keeps
-its own requests.Session, as requests advises: a Session is not safe to share across threads.
+The threads, processes and sequential crawls run these functions inside their workers
+(models.fetchers.ExecutorFetcher submits them), so parsing happens in the worker too. Each
+worker thread (and so each worker process) keeps its own requests.Session, as requests
+advises: a Session is not safe to share across threads.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
-from concurrent.futures import Executor
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
@@ -31,7 +30,6 @@ from crawler.http import (
 )
 from crawler.pages import Page, to_page
 from errors import describe
-from spans import Span, call_timed
 
 CHUNK_BYTES = 64 * 1024
 _NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])
@@ -52,24 +50,6 @@ def fetch(url: str, limits: FetchLimits, as_page: bool = False) -> Response:
 def fetch_page(url: str, depth: int, site: str, limits: FetchLimits) -> Page:
     """Fetch and parse one page (in the worker, so the parsing is parallel where it can be)."""
     return to_page(fetch(url, limits, as_page=True), depth, site)
-
-
-class ExecutorFetcher:
-    """The crawl's Fetcher for the threads, processes and sequential models."""
-
-    def __init__(self, executor: Executor, limits: FetchLimits) -> None:
-        self._executor = executor
-        self._limits = limits
-
-    async def page(self, url: str, depth: int, site: str) -> tuple[Page, Span]:
-        """Fetch and parse one page in a worker; say which worker and when."""
-        future = self._executor.submit(call_timed, fetch_page, url, depth, site, self._limits)
-        return await asyncio.wrap_future(future)
-
-    async def resource(self, url: str) -> tuple[Response, Span]:
-        """Fetch an image or a robots.txt in a worker; say which worker and when."""
-        future = self._executor.submit(call_timed, fetch, url, self._limits)
-        return await asyncio.wrap_future(future)
 
 
 def _session(limits: FetchLimits) -> requests.Session:

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from crawler.robots import Robots
 from crawler.urls import netloc
+from stats import Stats
 
 
 class Frontier:
-    """Admits each page and image URL at most once, counting why others were skipped."""
+    """Admits each page and image URL at most once, counting why others were skipped
+    (stats' skipped/<reason>)."""
 
-    def __init__(self, site: str, robots: Robots, max_pages: int, max_depth: int | None) -> None:
+    def __init__(
+        self, site: str, robots: Robots, max_pages: int, max_depth: int | None, stats: Stats
+    ) -> None:
         self.site = site
         self._robots = robots
         self._max_pages = max_pages
         self._max_depth = max_depth
         self._seen_pages: set[str] = set()
         self._seen_images: set[str] = set()
+        self._stats = stats
         self.pages_admitted = 0
-        self.skipped: Counter[str] = Counter()
 
     def admit_page(self, url: str, depth: int) -> bool:
         """True if url is a new, allowed page on the site within the depth and page limits."""
@@ -27,13 +29,13 @@ class Frontier:
             return False
         self._seen_pages.add(url)
         if netloc(url) != self.site:
-            return self._skip("offsite")
+            return self.skip("offsite")
         if not self._robots.allows(url):
-            return self._skip("robots")
+            return self.skip("robots")
         if self._max_depth is not None and depth > self._max_depth:
-            return self._skip("max_depth")
+            return self.skip("max_depth")
         if self.pages_admitted >= self._max_pages:
-            return self._skip("max_pages")
+            return self.skip("max_pages")
         self.pages_admitted += 1
         return True
 
@@ -53,6 +55,7 @@ class Frontier:
         """How many distinct image URLs were admitted."""
         return len(self._seen_images)
 
-    def _skip(self, reason: str) -> bool:
-        self.skipped[reason] += 1
+    def skip(self, reason: str) -> bool:
+        """Count a URL left alone, and why; return False (not admitted)."""
+        self._stats.inc(f"skipped/{reason}")
         return False

@@ -2,7 +2,7 @@
 two chosen configurations one above the other on one time axis.
 
 Data flow of write_compare_report(compare_dir):
-1. results.json has every run and the medians per configuration (engine.compare_report).
+1. results.json has every run and the medians per configuration (compare.results).
 2. Each configuration is represented by its median run (by wall time): that run's folder
    (runs/<index>-<models>-r<repeat>/) gives its timeline, read at a coarser grid than a run's
    own report so that many runs fit in one page; its own report.html has the full detail.
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from config import STAGES
 from report.page import (
     esc,
     fmt,
@@ -32,7 +33,6 @@ from report.page import (
 from report.run_report import REPORT_FILE
 from report.timeline import COMPARE_RESOLUTION, read_timeline
 
-STAGES = ("crawl", "write", "resize")
 KNOBS = (*STAGES, "latency_ms", "concurrency", "resize_workers", "write_workers")
 # The comparisons the rules of thumb are about, most telling first: the GIL on CPU work,
 # then slow I/O on one thread against many, then copying bytes to processes.
@@ -92,7 +92,7 @@ def write_compare_report(compare_dir: Path) -> Path:
 
 
 def _run_folder(compare_dir: Path, index: int, run: dict[str, Any]) -> Path | None:
-    """The run's folder: named by results.json if it says, else as engine.compare names it."""
+    """The run's folder: named by results.json if it says, else as compare.plan names it."""
     plan = run.get("plan") if isinstance(run.get("plan"), dict) else {}
     names = [
         f"{index:03d}-{plan.get('crawl')}-{plan.get('write')}-{plan.get('resize')}"

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from config import STAGES
 from processing.files import write_atomic
 
 STATIC = Path(__file__).with_name("static")
@@ -20,7 +21,6 @@ POLICY = (
     "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
     "script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 )
-STAGE_ORDER = ("crawl", "write", "resize")
 
 
 def esc(value: object) -> str:
@@ -96,8 +96,8 @@ def local_href(root: Path, relative: Any) -> str | None:
 def stage_names(stages: Any) -> list[str]:
     """Stage names in pipeline order (crawl, write, resize), any others after them."""
     names = [str(name) for name in stages] if isinstance(stages, dict | list) else []
-    known = [name for name in STAGE_ORDER if name in names]
-    return known + sorted(name for name in names if name not in STAGE_ORDER)
+    known = [name for name in STAGES if name in names]
+    return known + sorted(name for name in names if name not in STAGES)
 
 
 def fmt(value: Any, digits: int = 2, unit: str = "") -> str:
@@ -116,7 +116,7 @@ def megabytes(size: Any) -> str:
 
 def legend() -> str:
     """The stage colours and the failed-item mark, as shown on every timeline."""
-    stages = "".join(f'<span><i class="stage-dot {name}"></i>{name}</span>' for name in STAGE_ORDER)
+    stages = "".join(f'<span><i class="stage-dot {name}"></i>{name}</span>' for name in STAGES)
     return (
         f'<div class="legend">{stages}<span><i class="failed"></i>item failed</span></div>'
         "<span>drag across the lanes to zoom, double-click to zoom out; "

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from report.page import STAGE_ORDER, number, read_rows, stage_names
+from config import STAGES
+from report.page import number, read_rows, stage_names
+from runfolder.timeline import TIMELINE_FILE
 
-TIMELINE_FILE = "timeline.jsonl"
 RUN_RESOLUTION = 20_000  # grid steps across the run: finer than any screen is wide
 COMPARE_RESOLUTION = 3_000  # compare embeds many runs: coarser, still finer than the page
 
@@ -107,7 +108,7 @@ def read_timeline(
 
 def _declared_lanes(declared: Any) -> dict[str, dict[int, Lane]]:
     """summary.json's lanes by stage and lane number (every worker, even one without spans)."""
-    lanes: dict[str, dict[int, Lane]] = {name: {} for name in STAGE_ORDER}
+    lanes: dict[str, dict[int, Lane]] = {name: {} for name in STAGES}
     if not isinstance(declared, dict):
         return lanes
     for stage, entries in declared.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from engine.models import MODEL_NAMES
+from models.registry import MODEL_NAMES
 
 
 @pytest.fixture(params=MODEL_NAMES)
@@ -149,6 +150,14 @@ def chain_site(pages: int, delay_s: float, images: bool = True) -> MiniSite:
     site.add_page("/", links=["/p0", "/p1"])
     site.delay_s = delay_s
     return site
+
+
+PIPELINE = Path(__file__).resolve().parent.parent / "pipeline.py"
+
+
+def crawl_command(*args: str) -> list[str]:
+    """`pipeline.py crawl --quiet ARGS`, to run as a subprocess, as a user runs it."""
+    return [sys.executable, str(PIPELINE), "crawl", "--quiet", *args]
 
 
 @pytest.fixture

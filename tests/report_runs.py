@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from engine.compare import PIPELINE, RunPlan, run_all
-from engine.compare_report import report_compare
+from compare.plan import RunPlan, run_all
+from compare.results import report_compare
+from config import RunConfig
 from report import write_compare_report
-from tests.conftest import MiniSite, photo_bytes, serving
+from tests.conftest import MiniSite, crawl_command, photo_bytes, serving
 
 # Survive URL normalisation ('<' and '"' are percent-encoded before they reach the records).
 QUOTED_NAME = "/img/it's&more.jpg"
@@ -47,8 +47,8 @@ def crawl_into(origin: str, run_dir: Path) -> Path:
     """A real `pipeline.py crawl` on the default models (asyncio, threads, processes), in a
     child process as a user runs it; it writes its own report."""
     options = ["--concurrency", "4", "--retries", "0", "--write-workers", "2", "--sizes", "64,128"]
-    command = [sys.executable, str(PIPELINE), "crawl", f"{origin}/", "--out", str(run_dir)]
-    subprocess.run([*command, "--quiet", *options], check=True, capture_output=True, timeout=60)
+    command = crawl_command(f"{origin}/", "--out", str(run_dir), *options)
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
     return run_dir
 
 
@@ -72,7 +72,7 @@ def compare_into(origin: str, out: Path) -> Path:
     plans = [(0, RunPlan(resize=model, concurrency=4)) for model in ("threads", "processes")]
     results: list[dict] = []
     out.mkdir(parents=True)
-    run_all(plans, open_site, out, ["--sizes", "64"], Stub(), results)
+    run_all(plans, RunConfig("", out, sizes=(64,)), open_site, out, Stub(), results)
     report_compare(out, results, {"note": "test"})  # each run's child wrote its own report
     write_compare_report(out)
     return out

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from click.testing import CliRunner
 
-from pipeline import cli
+from cli import cli
 from tests.conftest import MiniSite, photo_bytes, serving
 
 

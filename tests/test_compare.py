@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from engine.chart import plot
-from engine.compare import (
+from compare.chart import plot
+from compare.plan import (
     DEFAULT_MODELS,
     CompareRequest,
     RunPlan,
@@ -19,7 +19,8 @@ from engine.compare import (
     plan_runs,
     run_all,
 )
-from engine.compare_report import format_table, machine, write_results
+from compare.results import format_table, machine, write_results
+from config import RunConfig
 from tests.conftest import MiniSite, photo_bytes, serving
 
 
@@ -89,7 +90,7 @@ def test_runs_in_child_processes_are_measured_and_agree(tiny_site: str, tmp_path
 
     progress = Counting()
     results: list[dict] = []
-    run_all(plans, open_site, tmp_path, ["--sizes", "64"], progress, results)
+    run_all(plans, RunConfig("", tmp_path, sizes=(64,)), open_site, tmp_path, progress, results)
     assert progress.updates == 3
     rows = aggregate(results)
     assert [row["resize"] for row in rows] == ["threads", "processes"]

@@ -5,41 +5,41 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import AsyncExitStack
-from dataclasses import replace
 
 import pytest
 from aiohttp import web
 
 from crawler.crawl import Crawler, CrawlSettings, SiteUnreachable
 from crawler.http import FetchLimits
-from engine.fetchers import open_fetcher
-from engine.models import MODELS
-from engine.oslimits import open_files_for
-from engine.stages import StageStats
+from crawler.oslimits import open_files_for
 from errors import ErrorKind
+from models.fetchers import TimedFetcher
+from models.registry import MODELS
+from models.stages import StageStats
+from stats import Stats
 from tests.conftest import MiniSite, serving
 
 FAST = FetchLimits(timeout_s=5, retries=2, backoff_s=0.01)
 
 
 class Crawled:
-    """What one crawl emitted, keyed by path."""
+    """What one crawl emitted, keyed by path, and what it counted."""
 
-    def __init__(self, origin: str, crawler: Crawler, pages: list, images: list) -> None:
-        self.crawler = crawler
+    def __init__(self, origin: str, stats: Stats, pages: list, images: list) -> None:
+        self.stats = stats
         self.pages = {p.url.removeprefix(origin): p for p in pages}
         self.images = {i.url: i for i in images}
 
 
-def crawl(origin: str, model: str = "asyncio", **settings: object) -> Crawled:
+def crawl(origin: str, model: str = "asyncio", concurrency: int = 4, **settings: object) -> Crawled:
     """Crawl origin/ on the named model and collect what it emits."""
     settings.setdefault("limits", FAST)
-    settings.setdefault("concurrency", 4)
     config = CrawlSettings(**settings)
-    config = replace(config, concurrency=MODELS[model].workers(config.concurrency))
+    workers = MODELS[model].workers(concurrency)
+    stats = Stats()
     pages, images = [], []
 
-    async def main() -> Crawler:
+    async def main() -> None:
         async def on_page(page) -> None:
             pages.append(page)
 
@@ -47,15 +47,15 @@ def crawl(origin: str, model: str = "asyncio", **settings: object) -> Crawled:
             images.append(response)
 
         async with AsyncExitStack() as stack:
-            stats = StageStats("crawl", model, config.concurrency)
-            fetcher = await open_fetcher(MODELS[model], config, stack, stats)
-            crawler = Crawler(f"{origin}/", config, fetcher, on_page, on_image)
+            meter = StageStats("crawl", model, workers, stats)
+            fetcher = await MODELS[model].open_fetcher(workers, config.limits, stack)
+            timed = TimedFetcher(fetcher, meter)
+            crawler = Crawler(f"{origin}/", config, workers, timed, on_page, on_image, stats)
             await crawler.prepare()
             await crawler.run()
-            return crawler
 
-    crawler = asyncio.run(main())
-    return Crawled(origin, crawler, pages, images)
+    asyncio.run(main())
+    return Crawled(origin, stats, pages, images)
 
 
 def status_sequence(*responses: tuple[int, dict]) -> callable:
@@ -94,7 +94,7 @@ def test_robots_txt_is_obeyed(mini_site: MiniSite, model: str) -> None:
         result = crawl(origin, model)
     assert set(result.pages) == {"/", "/public"}
     assert "/private/secret" not in mini_site.hits
-    assert result.crawler.frontier.skipped["robots"] == 1
+    assert result.stats.get("skipped/robots") == 1
 
 
 def test_pages_stay_on_the_site_but_images_may_come_from_other_hosts(
@@ -112,7 +112,7 @@ def test_pages_stay_on_the_site_but_images_may_come_from_other_hosts(
     assert set(result.pages) == {"/"}
     assert result.images[f"{cdn_origin}/photo.jpg"].body == b"jpeg bytes"
     assert "/elsewhere" not in cdn.hits
-    assert result.crawler.frontier.skipped["offsite"] == 1
+    assert result.stats.get("skipped/offsite") == 1
 
 
 def test_transient_errors_are_retried_honouring_retry_after(
@@ -245,7 +245,7 @@ def test_page_and_depth_limits_stop_the_crawl(mini_site: MiniSite, model: str) -
         few = crawl(origin, model, max_pages=3)
     assert set(deep.pages) == {"/", "/d1", "/d2"}
     assert len(few.pages) == 3
-    assert few.crawler.frontier.skipped["max_pages"] == 1
+    assert few.stats.get("skipped/max_pages") == 1
 
 
 def test_an_unreachable_site_stops_the_crawl_with_a_clear_error(model: str) -> None:

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp import web
 
+from config import RunConfig, StageConfig
 from crawler.crawl import CrawlSettings
 from crawler.http import FetchLimits
-from engine.config import RunConfig
-from engine.progress import Progress
+from measure.progress import Progress
 from pipeline import Pipeline
 from tests.conftest import serving
 from testsite.hostile import HITS, IMAGES, NEVER_FETCHED, PAGES, make_hostile_app
@@ -49,9 +49,9 @@ def test_every_trap_is_recorded_and_the_crawl_goes_on(
     config = RunConfig(
         start_url=f"{origin}/",
         run_dir=run_dir,
-        crawl_model=model,
+        crawl=StageConfig(model, 8),
         sizes=(64,),
-        crawl=CrawlSettings(concurrency=8, max_depth=8, limits=limits),
+        crawling=CrawlSettings(max_depth=8, limits=limits),
     )
     summary = asyncio.run(Pipeline(config, Progress(enabled=False)).run())
 

@@ -7,16 +7,13 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import chain_site, serving
-
-PIPELINE = Path(__file__).resolve().parent.parent / "pipeline.py"
+from tests.conftest import chain_site, crawl_command, serving
 
 
 @pytest.fixture
@@ -25,11 +22,6 @@ def slow_site() -> Iterator[str]:
     site = chain_site(200, 0.1)
     with serving(site.app) as origin:
         yield origin
-
-
-def crawl_command(*args: str) -> list[str]:
-    """`pipeline.py crawl --quiet ARGS`, to run as a subprocess."""
-    return [sys.executable, str(PIPELINE), "crawl", "--quiet", *args]
 
 
 def start_crawl(origin: str, out: Path, model: str) -> subprocess.Popen:

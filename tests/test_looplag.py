@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from engine.looplag import LoopLag
+from measure.looplag import LoopLag
 
 
 def measure(block_s: float) -> LoopLag:

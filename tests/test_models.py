@@ -19,10 +19,11 @@ from typing import NamedTuple
 import psutil
 import pytest
 
-from engine.models import MODELS
-from engine.stages import END, StageStats, run_stage
-from engine.timeline import TIMELINE_FILE, Timeline
 from errors import ErrorInfo, ErrorKind
+from models.registry import MODELS
+from models.stages import END, StageStats, StageWork, run_stage
+from runfolder.timeline import TIMELINE_FILE, Timeline
+from stats import Stats
 
 
 class Where(NamedTuple):
@@ -61,7 +62,7 @@ def run_items(
 ) -> tuple[list, StageStats]:
     """Push items through run_stage on the named model; return results and stats."""
     model = MODELS[model_name]
-    stats = StageStats("test", model_name, model.workers(workers), timeline)
+    stats = StageStats("test", model_name, model.workers(workers), Stats(), timeline)
     results: list = []
 
     async def main() -> None:
@@ -79,12 +80,9 @@ def run_items(
             await asyncio.gather(
                 feed(),
                 run_stage(
-                    work,
+                    StageWork(work, emit, lambda item, exc: f"failed {item}"),
                     inbox,
-                    emit,
-                    lambda item, exc: f"failed {item}",
                     executor,
-                    stats.workers,
                     stats,
                 ),
             )
@@ -98,7 +96,7 @@ def test_every_model_gives_the_same_results(model: str) -> None:
     results, stats = run_items(model, list(range(12)))
     results.pop()
     assert sorted(r.square for r in results) == [i * i for i in range(12)]
-    assert stats.items == 12 and stats.errors == 0
+    assert stats.value("items") == 12 and stats.value("errors") == 0
 
 
 def test_a_failing_item_is_recorded_and_the_stage_goes_on(model: str) -> None:
@@ -106,7 +104,7 @@ def test_a_failing_item_is_recorded_and_the_stage_goes_on(model: str) -> None:
     results.pop()
     assert "failed 13" in results
     assert sorted(r.item for r in results if isinstance(r, Where)) == [12, 14]
-    assert stats.errors == 1
+    assert stats.value("errors") == 1
 
 
 def overlaps(results: list[Where]) -> bool:
@@ -179,7 +177,7 @@ def test_a_killed_worker_process_costs_only_its_own_item() -> None:
     assert sorted(r.item for r in results if isinstance(r, Where)) == [
         i for i in range(12) if i != 7
     ]
-    assert stats.errors == 1
+    assert stats.value("errors") == 1
 
 
 def test_a_dead_worker_is_its_own_error_kind() -> None:
@@ -189,7 +187,7 @@ def test_a_dead_worker_is_its_own_error_kind() -> None:
 
 PARENT_SCRIPT = """
 import os, sys, time
-from engine.models import MODELS
+from models.registry import MODELS
 pool = MODELS["processes"].make_executor(1)
 print(pool.submit(os.getpid).result(), flush=True)
 time.sleep(60)

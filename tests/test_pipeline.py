@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from config import RunConfig, StageConfig
 from crawler.crawl import CrawlSettings
 from crawler.http import FetchLimits
-from engine.config import RunConfig, StageConfig
-from engine.models import MODEL_NAMES
-from engine.progress import Progress
+from measure.progress import Progress
+from models.registry import MODEL_NAMES
 from pipeline import Pipeline
 from tests.conftest import MiniSite, photo_bytes, serving
 
@@ -69,8 +69,8 @@ def run(origin: str, run_dir: Path, models: dict[str, str], analysis: bool = Fal
     config = RunConfig(
         start_url=f"{origin}/",
         run_dir=run_dir,
-        crawl=CrawlSettings(concurrency=4, limits=FetchLimits(retries=1, backoff_s=0.01)),
-        crawl_model=models["crawl"],
+        crawl=StageConfig(models["crawl"], 4),
+        crawling=CrawlSettings(limits=FetchLimits(retries=1, backoff_s=0.01)),
         write=StageConfig(models["write"], 2),
         resize=StageConfig(models["resize"], 2),
         sizes=(32, 64),

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from engine.records import prepare_run_dir
 from errors import ErrorKind
 from processing.colours import dominant_colours
 from processing.originals import Original, save_original, sniff_extension
 from processing.thumbnails import make_thumbnails
+from runfolder.folders import prepare_run_dir
 from tests.conftest import photo_bytes
 from testsite.hostile import png_claiming
 

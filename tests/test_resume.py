@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.resume import load_done
+from runfolder.resume import load_done
 from tests.conftest import MiniSite, chain_site, serving
-from tests.test_interrupt import crawl_command as crawl_with
+from tests.conftest import crawl_command as crawl_with
 from tests.test_interrupt import wait_for_pages
 
 PAGES = 120

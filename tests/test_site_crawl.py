@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from config import RunConfig, StageConfig
 from crawler.crawl import CrawlSettings
 from crawler.http import FetchLimits
-from engine.config import RunConfig
-from engine.progress import Progress
+from measure.progress import Progress
 from pipeline import Pipeline
 from testsite import ServeOptions, Site, SiteSpec, build_site, site_process
 
@@ -40,7 +40,8 @@ def crawl_site(cache: Path, run_dir: Path, options: ServeOptions | None = None) 
         config = RunConfig(
             start_url=f"{origin}/",
             run_dir=run_dir,
-            crawl=CrawlSettings(concurrency=16, limits=FetchLimits(backoff_s=0.01)),
+            crawl=StageConfig("asyncio", 16),
+            crawling=CrawlSettings(limits=FetchLimits(backoff_s=0.01)),
             sizes=SIZES,
         )
         summary = asyncio.run(Pipeline(config, Progress(enabled=False)).run())

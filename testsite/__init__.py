@@ -19,10 +19,30 @@ crawl from `origin/` finds. Serve it with `running_site` (this event loop), `sit
 `ServeOptions` adds latency, jitter and transient 503s.
 """
 
-from testsite.catalog import ImageInfo
-from testsite.server import running_site, serve_forever, site_process
-from testsite.site import Site, build_site
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from testsite.spec import ServeOptions, SiteSpec
+
+# Loaded on first use: the server needs aiohttp and the site Pillow, slow imports that a
+# command reading only SiteSpec's defaults (every --help) should not pay for.
+_LAZY = {
+    "ImageInfo": "testsite.catalog",
+    "Site": "testsite.site",
+    "build_site": "testsite.site",
+    "running_site": "testsite.server",
+    "serve_forever": "testsite.server",
+    "site_process": "testsite.server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'testsite' has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
 
 __all__ = [
     "ImageInfo",

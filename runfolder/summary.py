@@ -2,63 +2,50 @@
 
 from __future__ import annotations
 
-import resource
-from collections import Counter
 from typing import Any
 
-from engine.config import RunConfig
-from engine.records import RunRecorder
-from engine.stages import StageStats
+from config import STAGES, RunConfig
+from stats import Stats
 
 COUNT_KEYS = ("pages", "pages_failed", "images", "images_failed", "thumbnails", "bytes")
 
 
-def build_summary(
-    config: RunConfig,
-    recorder: RunRecorder,
-    stages: dict[str, StageStats],
-    skipped: Counter[str],
-    costs: dict[str, Any],
-) -> dict[str, Any]:
-    """Return the summary of a run as JSON-ready data (costs: started, wall_s, cpu_s, loop_lag)."""
+def build_summary(config: RunConfig, stats: Stats) -> dict[str, Any]:
+    """Return the summary of a finished run, from its Stats, as JSON-ready data."""
+    started = stats.get("started")
     return {
         "start_url": config.start_url,
         "run_dir": str(config.run_dir),
-        "counts": {key: recorder.counts[key] for key in COUNT_KEYS},
-        "errors": dict(sorted(recorder.errors.items())),
-        "skipped": dict(sorted(skipped.items())),
-        "stages": {name: _stage_row(stats, costs["started"]) for name, stats in stages.items()},
-        "wall_s": round(costs["wall_s"], 3),
-        "cpu_s": round(costs["cpu_s"], 3),
-        "loop_lag": costs["loop_lag"],
-        "interrupted": costs["interrupted"],
-        "stopped_by": costs["stopped_by"],
-        "timeline": costs["timeline"],
-        "digest": recorder.digest(),
+        "counts": {key: stats.get(key) for key in COUNT_KEYS},
+        "errors": stats.group("errors"),
+        "skipped": stats.group("skipped"),
+        "stages": {name: _stage_row(stats.group(f"stage/{name}"), started) for name in STAGES},
+        "wall_s": round(stats.get("wall_s"), 3),
+        "cpu_s": round(stats.get("cpu_s"), 3),
+        "loop_lag": stats.group("loop_lag"),
+        "interrupted": stats.get("interrupted", False),
+        "stopped_by": stats.get("stopped_by", None),
+        "timeline": stats.get("timeline", None),
+        "digest": stats.get("digest"),
     }
 
 
-def cpu_seconds() -> float:
-    """User + system CPU seconds of this process and of its children that have exited."""
-    usages = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return sum(usage.ru_utime + usage.ru_stime for usage in usages)
-
-
-def _stage_row(stats: StageStats, run_started: float) -> dict[str, Any]:
+def _stage_row(stage: dict[str, Any], run_started: float) -> dict[str, Any]:
     """One stage's costs; start_s and end_s are seconds since the run started."""
-    per_s = stats.items / stats.wall_s if stats.wall_s else 0.0
-    start_s = (stats.started or run_started) - run_started
-    end_s = (stats.finished or run_started) - run_started
+    started = stage.get("started", run_started)
+    finished = stage.get("finished", run_started)
+    wall_s = finished - started if "started" in stage and "finished" in stage else 0.0
+    items = stage.get("items", 0)
     return {
-        "model": stats.model,
-        "workers": stats.workers,
-        "items": stats.items,
-        "errors": stats.errors,
-        "busy_s": round(stats.busy_s, 3),
-        "wall_s": round(stats.wall_s, 3),
-        "per_s": round(per_s, 1),
-        "start_s": round(start_s, 3),
-        "end_s": round(end_s, 3),
+        "model": stage["model"],
+        "workers": stage["workers"],
+        "items": items,
+        "errors": stage.get("errors", 0),
+        "busy_s": round(stage.get("busy_s", 0.0), 3),
+        "wall_s": round(wall_s, 3),
+        "per_s": round(items / wall_s if wall_s else 0.0, 1),
+        "start_s": round(started - run_started, 3),
+        "end_s": round(finished - run_started, 3),
     }
 
 

@@ -1,27 +1,29 @@
-"""Command-line plumbing: parameter types, shared options, run folders, config building.
+"""The command line's options: parameter types, the option bundles the commands share, and
+the run's configuration built from them.
 
-pipeline.py holds the commands themselves; this keeps their validation out of the way.
+Every default comes from where the fact lives (config.DEFAULT_STAGES, CrawlSettings,
+FetchLimits), and config_from_options is the inverse of config.command_line.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
-import shutil
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from config import DEFAULT_SIZES, DEFAULT_STAGES, LOOPS, STAGES, RunConfig, StageConfig
 from crawler.crawl import CrawlSettings
 from crawler.http import FetchLimits
 from crawler.urls import normalize
-from engine.compare import STAGES
-from engine.config import RunConfig, StageConfig
-from engine.models import MODEL_NAMES
-from engine.resume import RUN_INFO
-from engine.timeline import TIMELINE_FILE
+from models.registry import MODEL_NAMES
+from runfolder.folders import RunFolderError, new_run_dir
+from testsite.spec import ServeOptions, SiteSpec
+
+CRAWLING = CrawlSettings()
+LIMITS = FetchLimits()
+SITE = SiteSpec()
+SERVING = ServeOptions()
 
 
 class SizeList(click.ParamType):
@@ -88,34 +90,26 @@ def config_from_options(start_url: str, run_dir: Path, options: dict[str, Any]) 
         max_redirects=options["max_redirects"],
         max_bytes=options["max_bytes"],
     )
-    settings = CrawlSettings(
-        concurrency=options["concurrency"],
+    crawling = CrawlSettings(
         max_per_host=options["max_per_host"],
         max_pages=options["max_pages"],
         max_depth=options["max_depth"],
         limits=limits,
     )
+    workers = {"crawl": options["concurrency"]} | {
+        stage: options[f"{stage}_workers"] for stage in STAGES if stage != "crawl"
+    }
     return RunConfig(
         start_url=start_url,
         run_dir=run_dir,
-        crawl=settings,
+        **{stage: StageConfig(options[f"{stage}_model"], workers[stage]) for stage in STAGES},
+        crawling=crawling,
         sizes=options["sizes"],
         analysis=options["analysis"],
-        crawl_model=options["crawl_model"],
-        write=StageConfig(options["write_model"], options["write_workers"]),
-        resize=StageConfig(options["resize_model"], options["resize_workers"]),
-        loop=options.get("loop", "asyncio"),
-        timeline=options.get("timeline", True),
-        resume=options.get("resume") is not None,
+        loop=options["loop"],
+        timeline=options["timeline"],
+        resume=options["resume"] is not None,
     )
-
-
-def remove_if_made(run_dir: Path) -> None:
-    """Remove a run folder that holds only what this run created before it failed to start."""
-    made = (path for path in run_dir.rglob("*") if path.is_file())
-    records = [path for path in made if path.name not in (RUN_INFO, TIMELINE_FILE)]
-    if all(path.stat().st_size == 0 for path in records):  # no page or image was recorded
-        shutil.rmtree(run_dir)
 
 
 def checked_url(url: str) -> str:
@@ -126,26 +120,12 @@ def checked_url(url: str) -> str:
     return normalized
 
 
-def new_run_dir(out: Path | None, prefix: str = "") -> Path:
-    """Create and return a run folder that is new, or that exists and is empty."""
-    if out is not None:
-        if out.exists() and any(out.iterdir()):
-            raise click.BadParameter(f"{str(out)!r} is not empty", param_hint="--out")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            message = f"cannot create {str(out)!r}: {exc.strerror}"
-            raise click.BadParameter(message, param_hint="--out") from None
-        return out
-    stamp = prefix + datetime.now().strftime("%Y%m%d-%H%M%S")
-    for suffix in itertools.count(1):
-        candidate = Path("output") / (stamp if suffix == 1 else f"{stamp}-{suffix}")
-        try:
-            candidate.mkdir(parents=True)  # exclusive: two runs never share a folder
-            return candidate
-        except FileExistsError:
-            continue
-    raise AssertionError("unreachable")
+def run_folder(out: Path | None, prefix: str = "") -> Path:
+    """A new run folder (runfolder.folders.new_run_dir), or a usage error naming --out."""
+    try:
+        return new_run_dir(out, prefix)
+    except RunFolderError as exc:
+        raise click.BadParameter(str(exc), param_hint="--out") from None
 
 
 def bundle(*decorators: Any) -> Any:
@@ -162,14 +142,14 @@ def bundle(*decorators: Any) -> Any:
 # Options that crawl and compare share: declared once (click makes a new Option per use).
 WRITE_WORKERS = click.option(
     "--write-workers",
-    default=4,
+    default=DEFAULT_STAGES["write"].workers,
     show_default=True,
     type=click.IntRange(1, 512),
     help="Workers saving originals (sequential: always 1).",
 )
 SIZES = click.option(
     "--sizes",
-    default="128,256",
+    default=",".join(map(str, DEFAULT_SIZES)),
     show_default=True,
     type=SizeList(),
     help="Thumbnail sizes (longest side, pixels).",
@@ -180,7 +160,9 @@ ANALYSIS = click.option(
     show_default=True,
     help="Also find each image's dominant colours in pure Python (holds the GIL).",
 )
-SEED = click.option("--seed", default=1, show_default=True, help="Seed of the generated site.")
+SEED = click.option(
+    "--seed", default=SITE.seed, show_default=True, help="Seed of the generated site."
+)
 
 
 def site_size(pages: int, images: int) -> Any:
@@ -211,7 +193,7 @@ crawl_options = bundle(
     ),
     click.option(
         "--concurrency",
-        default=64,
+        default=DEFAULT_STAGES["crawl"].workers,
         show_default=True,
         type=click.IntRange(1, 10_000),
         help="Pages and images fetched at once.",
@@ -223,7 +205,7 @@ crawl_options = bundle(
     ),
     click.option(
         "--max-pages",
-        default=10_000,
+        default=CRAWLING.max_pages,
         show_default=True,
         type=click.IntRange(1),
         help="Stop admitting pages after this many.",
@@ -231,28 +213,28 @@ crawl_options = bundle(
     click.option("--max-depth", type=click.IntRange(0), help="Links followed from the start page."),
     click.option(
         "--timeout",
-        default=30.0,
+        default=LIMITS.timeout_s,
         show_default=True,
         type=click.FloatRange(0.1, 3600),
         help="Seconds one request may take, body included.",
     ),
     click.option(
         "--retries",
-        default=3,
+        default=LIMITS.retries,
         show_default=True,
         type=click.IntRange(0, 20),
         help="Retries on timeouts, connection errors, 429 and 5xx.",
     ),
     click.option(
         "--max-redirects",
-        default=10,
+        default=LIMITS.max_redirects,
         show_default=True,
         type=click.IntRange(0, 100),
         help="Redirects followed per request.",
     ),
     click.option(
         "--max-bytes",
-        default=32 * 1024 * 1024,
+        default=LIMITS.max_bytes,
         show_default=True,
         type=click.IntRange(1024),
         help="Largest response body accepted.",
@@ -260,8 +242,8 @@ crawl_options = bundle(
     click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
     click.option(
         "--loop",
-        type=click.Choice(["asyncio", "uvloop"]),
-        default="asyncio",
+        type=click.Choice(LOOPS),
+        default=LOOPS[0],
         show_default=True,
         help="Event loop: the standard library's, or uvloop (pip install uvloop).",
     ),
@@ -280,34 +262,28 @@ crawl_options = bundle(
 """What one crawl may do: its reach, limits and output."""
 
 
+def model_option(stage: str, does: str) -> Any:
+    """The --<stage>-model option, defaulting to the stage's default model."""
+    return click.option(
+        f"--{stage}-model",
+        default=DEFAULT_STAGES[stage].model,
+        show_default=True,
+        type=click.Choice(MODEL_NAMES),
+        help=f"Model that {does}.",
+    )
+
+
 stage_options = bundle(
-    click.option(
-        "--crawl-model",
-        default="asyncio",
-        show_default=True,
-        type=click.Choice(MODEL_NAMES),
-        help="Model that fetches pages and images.",
-    ),
-    click.option(
-        "--write-model",
-        default="threads",
-        show_default=True,
-        type=click.Choice(MODEL_NAMES),
-        help="Model that saves originals.",
-    ),
+    model_option("crawl", "fetches pages and images"),
+    model_option("write", "saves originals"),
     WRITE_WORKERS,
-    click.option(
-        "--resize-model",
-        default="processes",
-        show_default=True,
-        type=click.Choice(MODEL_NAMES),
-        help="Model that makes thumbnails.",
-    ),
+    model_option("resize", "makes thumbnails"),
     click.option(
         "--resize-workers",
-        default=os.cpu_count() or 1,
+        default=DEFAULT_STAGES["resize"].workers,
         show_default=True,
         type=click.IntRange(1, 512),
+        help="Workers making thumbnails (sequential: always 1).",
     ),
     SIZES,
     ANALYSIS,
@@ -355,14 +331,14 @@ compare_options = bundle(
     click.option(
         "--concurrency",
         "concurrencies",
-        default="64",
+        default=str(DEFAULT_STAGES["crawl"].workers),
         show_default=True,
         type=NumberList(int, 1),
         help="Crawl concurrencies to sweep, e.g. 4,64,512.",
     ),
     click.option(
         "--resize-workers",
-        default=str(os.cpu_count() or 1),
+        default=str(DEFAULT_STAGES["resize"].workers),
         show_default=True,
         type=NumberList(int, 1),
         help="Resize worker counts to sweep.",
@@ -382,25 +358,25 @@ compare_options = bundle(
 
 
 site_options = bundle(
-    site_size(500, 300),
+    site_size(SITE.pages, SITE.images),
     SEED,
     click.option(
         "--latency-ms",
-        default=0.0,
+        default=SERVING.latency_ms,
         show_default=True,
         type=click.FloatRange(0, 60_000),
         help="Delay before every response.",
     ),
     click.option(
         "--jitter-ms",
-        default=0.0,
+        default=SERVING.jitter_ms,
         show_default=True,
         type=click.FloatRange(0, 60_000),
         help="Random +- spread on the latency.",
     ),
     click.option(
         "--error-rate",
-        default=0.0,
+        default=SERVING.error_rate,
         show_default=True,
         type=click.FloatRange(0, 1),
         help="Share of URLs that answer 503 once before succeeding.",

@@ -5,8 +5,9 @@ Data flow:
    sweep value) into RunPlans, repeated in interleaved order (A B C A B C) so that a noisy
    moment on a shared machine hits every configuration alike.
 2. For each plan, a fresh local site starts in its own process (so latency can differ per
-   run and no state leaks between runs), then `pipeline.py crawl` runs in a fresh child
-   process with its own run folder, measured from outside by engine.measure.
+   run and no state leaks between runs); the plan applied to the compare's base RunConfig
+   becomes the command line of `crawl` (config.command_line), which runs in a fresh child
+   process with its own run folder, measured from outside by measure.process.
 3. The child's summary.json and the outside measurements become one RunResult.
 4. aggregate groups the repeats of each plan: medians, with min and max of the wall time,
    and checks that every run produced the same digest.
@@ -19,29 +20,39 @@ import json
 import statistics
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.measure import run_measured
-from engine.models import MODEL_NAMES
+from config import DEFAULT_STAGES, STAGES, RunConfig, StageConfig, command_line
+from measure.process import run_measured
+from models.registry import MODEL_NAMES
 
-STAGES = ("crawl", "write", "resize")
-DEFAULT_MODELS = {"crawl": "asyncio", "write": "threads", "resize": "processes"}
-PIPELINE = Path(__file__).resolve().parent.parent / "pipeline.py"
+DEFAULT_MODELS = {stage: config.model for stage, config in DEFAULT_STAGES.items()}
 
 
 @dataclass(frozen=True)
 class RunPlan:
     """One configuration to run: a model per stage and the swept knobs."""
 
-    crawl: str = "asyncio"
-    write: str = "threads"
-    resize: str = "processes"
+    crawl: str = DEFAULT_STAGES["crawl"].model
+    write: str = DEFAULT_STAGES["write"].model
+    resize: str = DEFAULT_STAGES["resize"].model
     latency_ms: float = 0.0
-    concurrency: int = 64
-    resize_workers: int = 2
-    write_workers: int = 4
+    concurrency: int = DEFAULT_STAGES["crawl"].workers
+    resize_workers: int = DEFAULT_STAGES["resize"].workers
+    write_workers: int = DEFAULT_STAGES["write"].workers
+
+    def config(self, base: RunConfig, url: str, run_dir: Path) -> RunConfig:
+        """base with this plan's models and workers, crawling url into run_dir."""
+        return replace(
+            base,
+            start_url=url,
+            run_dir=run_dir,
+            crawl=StageConfig(self.crawl, self.concurrency),
+            write=StageConfig(self.write, self.write_workers),
+            resize=StageConfig(self.resize, self.resize_workers),
+        )
 
     @property
     def label(self) -> str:
@@ -61,9 +72,9 @@ class CompareRequest:
     full_matrix: bool = False
     repeat: int = 1
     latencies_ms: tuple[float, ...] = (0.0,)
-    concurrencies: tuple[int, ...] = (64,)
-    resize_workers: tuple[int, ...] = (2,)
-    write_workers: int = 4
+    concurrencies: tuple[int, ...] = (DEFAULT_STAGES["crawl"].workers,)
+    resize_workers: tuple[int, ...] = (DEFAULT_STAGES["resize"].workers,)
+    write_workers: int = DEFAULT_STAGES["write"].workers
 
 
 def plan_runs(request: CompareRequest) -> list[tuple[int, RunPlan]]:
@@ -98,43 +109,22 @@ def _swept(request: CompareRequest, choices: Iterable[dict[str, str]]) -> Iterat
             )
 
 
-def crawl_command(plan: RunPlan, url: str, run_dir: Path, extra: list[str]) -> list[str]:
-    """The `pipeline.py crawl` command line that runs plan."""
-    return [
-        sys.executable,
-        str(PIPELINE),
-        "crawl",
-        url,
-        "--out",
-        str(run_dir),
-        "--quiet",
-        "--crawl-model",
-        plan.crawl,
-        "--write-model",
-        plan.write,
-        "--resize-model",
-        plan.resize,
-        "--concurrency",
-        str(plan.concurrency),
-        "--resize-workers",
-        str(plan.resize_workers),
-        "--write-workers",
-        str(plan.write_workers),
-        *extra,
-    ]
+def crawl_command(config: RunConfig) -> list[str]:
+    """The command that runs config's crawl in a child process, quietly."""
+    return [sys.executable, "-m", "cli", "crawl", "--quiet", *command_line(config)]
 
 
-def run_one(plan: RunPlan, url: str, run_dir: Path, extra: list[str]) -> dict[str, Any]:
-    """Run plan in a child process; return its summary joined with the outside measures."""
+def run_one(config: RunConfig, label: str) -> dict[str, Any]:
+    """Run config in a child process; return its summary joined with the outside measures."""
+    run_dir = config.run_dir
     run_dir.parent.mkdir(parents=True, exist_ok=True)
-    measured = run_measured(crawl_command(plan, url, run_dir, extra), run_dir.with_suffix(".log"))
+    measured = run_measured(crawl_command(config), run_dir.with_suffix(".log"))
     summary_path = run_dir / "summary.json"
     if measured.returncode != 0 or not summary_path.exists():
-        raise RuntimeError(f"run {plan.label} failed: see {run_dir.with_suffix('.log')}")
+        raise RuntimeError(f"run {label} failed: see {run_dir.with_suffix('.log')}")
     summary = json.loads(summary_path.read_text())
     return {
-        "plan": asdict(plan),
-        "label": plan.label,
+        "label": label,
         "process_wall_s": round(measured.wall_s, 3),
         "pipeline_wall_s": summary["wall_s"],
         "cpu_s": round(measured.cpu_s, 3),
@@ -190,17 +180,19 @@ def _median(runs: list[dict[str, Any]], value: Any) -> float:
 
 def run_all(
     plans: list[tuple[int, RunPlan]],
+    base: RunConfig,
     open_site: Any,
     out: Path,
-    extra: list[str],
     progress: Any,
     results: list[dict[str, Any]],
 ) -> None:
-    """Run every plan against a fresh site from open_site(latency_ms), appending to results
-    as each finishes (so a failure or Ctrl-C keeps what was measured)."""
+    """Run every plan on base against a fresh site from open_site(latency_ms), appending to
+    results as each finishes (so a failure or Ctrl-C keeps what was measured)."""
     for index, (repeat, plan) in enumerate(plans):
         run_dir = out / "runs" / f"{index:03d}-{plan.crawl}-{plan.write}-{plan.resize}-r{repeat}"
         progress.set_postfix_str(plan.label)
         with open_site(plan.latency_ms) as origin:
-            results.append({**run_one(plan, f"{origin}/", run_dir, extra), "repeat": repeat})
+            config = plan.config(base, f"{origin}/", run_dir)
+            measured = run_one(config, plan.label)
+        results.append({**measured, "plan": asdict(plan), "repeat": repeat})
         progress.update()

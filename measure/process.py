@@ -1,4 +1,4 @@
-"""Run one command in a child process and measure what it cost the machine.
+"""Run one command in a child process and measure what it cost the machine; CPU of this one.
 
 CPU comes from the kernel's accounting of waited-for children (the run and every pool
 worker it joined); memory is the peak of the summed resident size of the child and all its
@@ -54,6 +54,12 @@ def tree_rss(process: psutil.Process) -> int:
         except psutil.Error:  # it exited between the listing and the reading
             continue
     return total
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its children that have exited."""
+    usages = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return sum(usage.ru_utime + usage.ru_stime for usage in usages)
 
 
 def _children_cpu() -> float:

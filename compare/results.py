@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from engine.chart import plot
-from engine.compare import aggregate
+from compare.chart import plot
+from compare.plan import aggregate
 
 LIBRARIES = ("aiohttp", "requests", "pillow", "click", "tqdm", "psutil")
 

@@ -2,10 +2,12 @@
 
 A stage submits work(item) to an Executor and awaits the future; which model runs it is
 only a question of which Executor it was given:
-- sequential: one worker thread, so one item at a time and nothing overlapping in the stage;
 - asyncio: the work runs on the event loop's own thread, inline (the loop stalls meanwhile);
+  its crawl has a native fetcher, aiohttp on the loop;
 - threads: a thread pool;
-- processes: a process pool started with 'spawn' (our process has threads: fork is unsafe).
+- processes: a process pool started with 'spawn' (our process has threads: fork is unsafe);
+- sequential: one worker thread, so one item at a time and nothing overlapping in the stage.
+Every other part of the program learns the models from MODELS: nothing compares a name.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-MODEL_NAMES = ("asyncio", "threads", "processes", "sequential")
+from crawler.http import FetchLimits
+from models.fetchers import ExecutorFetcher, SpanFetcher, open_aiohttp
+
 PARENT_CHECK_S = 1.0
 
 
@@ -39,17 +44,30 @@ class InlineExecutor(Executor):
         return future
 
 
+FetcherOpener = Callable[[int, FetchLimits, AsyncExitStack], Awaitable[SpanFetcher]]
+
+
 @dataclass(frozen=True)
 class Model:
-    """One concurrency model: how to build its executor and how many items it runs at once."""
+    """One concurrency model: how to build its executor, how many items it runs at once,
+    and how its crawl fetches."""
 
     name: str
     make_executor: Callable[[int], Executor]
     sequential: bool = False
+    native_fetcher: FetcherOpener | None = None  # None: requests on make_executor's workers
 
     def workers(self, requested: int) -> int:
         """How many workers this model really uses when asked for `requested`."""
         return 1 if self.sequential else requested
+
+    async def open_fetcher(
+        self, workers: int, limits: FetchLimits, stack: AsyncExitStack
+    ) -> SpanFetcher:
+        """Open this model's crawl fetcher for workers fetches at once; stack closes it."""
+        if self.native_fetcher is not None:
+            return await self.native_fetcher(workers, limits, stack)
+        return ExecutorFetcher(stack.enter_context(self.make_executor(workers)), limits)
 
 
 def start_worker() -> None:
@@ -95,10 +113,11 @@ MODELS: Mapping[str, Model] = MappingProxyType(
     {
         model.name: model
         for model in (
-            Model("asyncio", lambda _: InlineExecutor()),
+            Model("asyncio", lambda _: InlineExecutor(), native_fetcher=open_aiohttp),
             Model("threads", lambda n: ThreadPoolExecutor(n)),
             Model("processes", RenewingProcessPool),
             Model("sequential", lambda _: ThreadPoolExecutor(1), sequential=True),
         )
     }
 )
+MODEL_NAMES = tuple(MODELS)

@@ -12,15 +12,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from crawler.pages import Page
 from processing.files import write_atomic
-from processing.originals import ORIGINALS_DIR
-from processing.thumbnails import THUMBNAILS_DIR, ImageResult
+from processing.thumbnails import ImageResult
+from stats import Stats
 
 DIGEST_MODULUS = 2**256
 
@@ -29,17 +28,10 @@ def _by_size(item: tuple[str, str]) -> int:
     return int(item[0])
 
 
-def prepare_run_dir(run_dir: Path, sizes: tuple[int, ...]) -> None:
-    """Create the run folder and its subfolders."""
-    (run_dir / ORIGINALS_DIR).mkdir(parents=True, exist_ok=True)
-    for size in sizes:
-        (run_dir / THUMBNAILS_DIR / str(size)).mkdir(parents=True, exist_ok=True)
-
-
 class RunRecorder:
-    """Appends one JSON line per page and per image, and counts what it wrote."""
+    """Appends one JSON line per page and per image, and counts what it wrote into stats."""
 
-    def __init__(self, run_dir: Path, start_url: str) -> None:
+    def __init__(self, run_dir: Path, start_url: str, stats: Stats) -> None:
         self.run_dir = run_dir
         self._port = f":{urlsplit(start_url).port}" if urlsplit(start_url).port else None
         # Line-buffered: every line reaches the file whole, even if the process is then killed.
@@ -49,8 +41,7 @@ class RunRecorder:
         self._images: TextIO = open(  # noqa: SIM115
             run_dir / "images.jsonl", "a", encoding="utf-8", buffering=1
         )
-        self.counts: Counter[str] = Counter()
-        self.errors: Counter[str] = Counter()
+        self._stats = stats
         self._digest = 0
 
     def page(self, page: Page) -> None:
@@ -88,16 +79,16 @@ class RunRecorder:
 
     def count_page(self, row: dict[str, Any]) -> None:
         """Add a page row to the counts and the digest (also for rows a resumed run replays)."""
-        self.counts["pages"] += 1
+        self._stats.inc("pages")
         self._count_error("pages_failed", row["error"])
         outcome = row["error"]["kind"] if row["error"] else "ok"
         self._add_to_digest(f"page {self._portless(row['url'])} {outcome}")
 
     def count_image(self, row: dict[str, Any]) -> None:
         """Add an image row to the counts and the digest."""
-        self.counts["images"] += 1
-        self.counts["thumbnails"] += len(row["thumbnails"])
-        self.counts["bytes"] += row["bytes"]
+        self._stats.inc("images")
+        self._stats.inc("thumbnails", len(row["thumbnails"]))
+        self._stats.inc("bytes", row["bytes"])
         self._count_error("images_failed", row["error"])
         outcome = row["error"]["kind"] if row["error"] else "ok"
         shas = " ".join(sha for _, sha in sorted(row["thumbnail_sha256"].items(), key=_by_size))
@@ -136,5 +127,5 @@ class RunRecorder:
 
     def _count_error(self, counter: str, error: dict[str, str] | None) -> None:
         if error is not None:
-            self.counts[counter] += 1
-            self.errors[error["kind"]] += 1
+            self._stats.inc(counter)
+            self._stats.inc(f"errors/{error['kind']}")

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.compare import DEFAULT_MODELS, STAGES
-from engine.models import MODEL_NAMES
+from compare.plan import DEFAULT_MODELS
+from config import STAGES
+from models.registry import MODEL_NAMES
 
 MODEL_COLOURS = {
     "asyncio": "#4c72b0",

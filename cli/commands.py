@@ -1,0 +1,283 @@
+"""The commands: serve the local site, crawl (a fresh run or --resume), and compare.
+
+Each command turns its options into plain records (RunConfig, SiteSpec, CompareRequest),
+runs the pipeline, the site or compare with them, and prints what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from cli.options import (
+    checked_url,
+    compare_options,
+    config_from_options,
+    crawl_options,
+    run_folder,
+    site_options,
+    stage_options,
+)
+from compare.plan import CompareRequest, plan_runs, run_all
+from compare.results import report_compare
+from config import STAGES, RunConfig
+from crawler.crawl import SiteUnreachable
+from measure.progress import Progress
+from pipeline import Pipeline
+from runfolder.folders import remove_if_made
+from runfolder.resume import RESULT_OPTIONS, read_run_info, write_run_info
+from runfolder.summary import format_summary
+
+LOGGER = logging.getLogger("cli")
+
+SITE_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "site"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log every retry and failure.")
+def cli(verbose: bool) -> None:
+    """A crawler and thumbnail pipeline for measuring Python's concurrency models."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+@site_options
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0 = any free port).",
+)
+@click.option("--hostile", is_flag=True, help="Serve the hostile site instead: every trap.")
+def serve(
+    site_pages: int,
+    site_images: int,
+    seed: int,
+    latency_ms: float,
+    jitter_ms: float,
+    error_rate: float,
+    port: int,
+    hostile: bool,
+) -> None:
+    """Serve the local test site until Ctrl-C."""
+    from testsite import ServeOptions, SiteSpec, serve_forever
+
+    if hostile:
+        from testsite.hostile import serve_hostile
+
+        serve_hostile(port, lambda url: click.echo(f"Serving the hostile site at {url}/"))
+        return
+
+    spec = SiteSpec(pages=site_pages, images=site_images, seed=seed)
+    options = ServeOptions(
+        latency_ms=latency_ms, jitter_ms=jitter_ms, error_rate=error_rate, port=port
+    )
+    serve_forever(spec, options, SITE_CACHE, lambda url: click.echo(f"Serving {url}/"))
+
+
+@cli.command()
+@click.argument("url", required=False)
+@crawl_options
+@stage_options
+@site_options
+def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> None:
+    """Crawl URL (default: the local test site) and thumbnail every image found."""
+    if options["resume"] is not None:
+        _resume(url, out, quiet, options)
+        return
+    start_url = checked_url(url) if url else None
+    run_dir = run_folder(out)
+    if start_url:
+        _start(start_url, run_dir, quiet, options, site=None)
+        return
+    with _local_site(options) as (origin, site):
+        _start(f"{origin}/", run_dir, quiet, options, site)
+
+
+def _start(start_url: str, run_dir: Path, quiet: bool, options: dict[str, Any], site: Any) -> None:
+    """Record how the run starts (for --resume), then run it."""
+    info = {
+        "start_url": start_url,
+        "options": {key: options[key] for key in RESULT_OPTIONS},
+        "site": site,
+    }
+    write_run_info(run_dir, info)
+    _run_and_report(config_from_options(start_url, run_dir, options), quiet)
+
+
+def _resume(url: str | None, out: Path | None, quiet: bool, options: dict[str, Any]) -> None:
+    """Carry on the run in --resume's folder, as run.json says it started."""
+    if url or out:
+        raise click.UsageError("--resume takes neither a URL nor --out: the run folder has both")
+    run_dir = options["resume"]
+    try:
+        info = read_run_info(run_dir)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--resume") from None
+    stored = info["options"]
+    options = {**options, **stored, "sizes": tuple(stored["sizes"])}
+    config = config_from_options(info["start_url"], run_dir, options)
+    if info["site"] is None:
+        _run_and_report(config, quiet)
+        return
+    # The same site on the same port, so every recorded URL still means the same thing.
+    with _local_site(options, port=info["site"]["port"]):
+        _run_and_report(config, quiet)
+
+
+@contextlib.contextmanager
+def _local_site(options: dict[str, Any], port: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Serve the local test site in its own process; yield its origin and what defines it."""
+    from testsite import ServeOptions, site_process  # builds the site's images
+
+    spec = _site_spec(options)
+    serving = ServeOptions(
+        latency_ms=options["latency_ms"],
+        jitter_ms=options["jitter_ms"],
+        error_rate=options["error_rate"],
+        port=port,
+    )
+    click.echo("Starting the local test site (its first start generates the images)...", err=True)
+    with site_process(spec, serving, SITE_CACHE) as origin:
+        yield origin, {"port": urlsplit(origin).port}
+
+
+@cli.command()
+@compare_options
+def compare(
+    stages: tuple[str, ...], models: tuple[str, ...], matrix: str, repeat: int, **options: Any
+) -> None:
+    """Run the same crawl under several models and compare their costs side by side."""
+    from testsite import ServeOptions, site_process
+
+    request = CompareRequest(
+        stages=stages or STAGES,
+        models=models,
+        full_matrix=matrix == "full",
+        repeat=repeat,
+        latencies_ms=options["latencies"],
+        concurrencies=options["concurrencies"],
+        resize_workers=options["resize_workers"],
+        write_workers=options["write_workers"],
+    )
+    out = run_folder(options["out"], prefix="compare-")
+    spec = _site_spec(options)
+    base = RunConfig("", out, sizes=options["sizes"], analysis=options["analysis"])
+    plans = plan_runs(request)
+
+    def open_site(latency_ms: float) -> Any:
+        return site_process(spec, ServeOptions(latency_ms=latency_ms), SITE_CACHE)
+
+    results: list[dict[str, Any]] = []
+    try:
+        with tqdm(total=len(plans), desc="compare runs", unit=" run", disable=None) as progress:
+            run_all(plans, base, open_site, out, progress, results)
+    except RuntimeError as exc:  # one run failed: report it, keep what the others measured
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if results:
+            info = {
+                "request": asdict(request),
+                "site": asdict(spec),
+                "sizes": list(base.sizes),
+                "analysis": base.analysis,
+            }
+            try:
+                report_compare(out, results, info)
+            finally:
+                _write_report(out)
+
+
+def _site_spec(options: dict[str, Any]) -> Any:
+    """The local site the --site-pages, --site-images and --seed options describe."""
+    from testsite import SiteSpec  # loads aiohttp: only when a site is wanted
+
+    return SiteSpec(
+        pages=options["site_pages"], images=options["site_images"], seed=options["seed"]
+    )
+
+
+def _run_and_report(config: RunConfig, quiet: bool) -> None:
+    """Run the pipeline with progress bars, then print the summary and where results are."""
+    progress = Progress(enabled=not quiet)
+    pipeline = Pipeline(config, progress)
+    # Installed for the whole command, not just while the loop runs: a second Ctrl-C while
+    # the summary is printed must still quit cleanly.
+    previous = signal.signal(signal.SIGINT, pipeline.on_ctrl_c)
+    try:
+        with logging_redirect_tqdm(), asyncio.Runner(loop_factory=_loop_factory(config)) as runner:
+            summary = runner.run(pipeline.run())
+    except SiteUnreachable as exc:
+        remove_if_made(config.run_dir)
+        raise click.ClickException(str(exc)) from None
+    except ExceptionGroup as group:  # a stage died; a full disk under the record files is
+        failed_write = group.subgroup(OSError)  # the one cause we can name in one line
+        if failed_write is None:
+            raise
+        reason = _first_leaf(failed_write)
+        raise click.ClickException(f"cannot write to the run folder: {reason}") from None
+    finally:
+        progress.close()
+        if not pipeline.interrupted:
+            signal.signal(signal.SIGINT, previous)
+    click.echo(format_summary(summary))
+    _write_report(config.run_dir)
+    click.echo(f"Results in {config.run_dir}/")
+    if summary["stopped_by"]:
+        raise click.ClickException(summary["stopped_by"])
+    if summary["interrupted"]:
+        # Everything is written; leave before interpreter shutdown, which resets signal
+        # handlers and would let another Ctrl-C kill us mid-exit.
+        sys.stdout.flush()
+        logging.shutdown()
+        os._exit(130)
+
+
+def _write_report(folder: Path) -> None:
+    """Write folder's report.html; a failure costs the report, never the run's results."""
+    from report import write_compare_report, write_run_report  # only when a run is done
+
+    write = write_run_report if (folder / "summary.json").is_file() else write_compare_report
+    try:
+        click.echo(f"Report: {write(folder)}")
+    except OSError as exc:
+        LOGGER.warning("report.html not written: %s", exc)
+
+
+def _first_leaf(group: BaseException) -> BaseException:
+    while isinstance(group, BaseExceptionGroup):
+        group = group.exceptions[0]
+    return group
+
+
+def _loop_factory(config: RunConfig) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop to run on: the standard one, or uvloop's (libuv, written in Cython)."""
+    if config.loop != "uvloop":
+        return None
+    try:
+        import uvloop  # optional: pip install uvloop (the bench extra has it)
+    except ImportError:
+        raise click.UsageError("--loop uvloop needs uvloop: pip install uvloop") from None
+    return uvloop.new_event_loop
+
+
+def main() -> None:
+    """Run the command line."""
+    cli()

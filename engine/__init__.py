@@ -1,1 +1,0 @@
-"""The machinery pipeline.py wires together: models, stages, records, progress, summary."""

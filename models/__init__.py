@@ -1,0 +1,2 @@
+"""The concurrency models (asyncio, threads, processes, sequential) and the stage runner that
+feeds any stage to any of them. Nothing above this package knows how a model works."""

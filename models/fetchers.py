@@ -1,0 +1,77 @@
+"""The crawl's fetcher for each model: aiohttp on the event loop, or requests on an Executor.
+
+A model's registry entry says which (models.registry.Model.open_fetcher). Every fetcher
+here returns (result, span); TimedFetcher counts each span into the crawl's StageStats and
+hands the crawl (crawler.crawl.Fetcher) the bare result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from concurrent.futures import Executor
+from contextlib import AsyncExitStack
+from typing import Any, Protocol
+
+from crawler.fetch_sync import fetch, fetch_page
+from crawler.http import FetchLimits, Response
+from crawler.pages import Page
+from models.stages import StageStats
+from spans import Span, call_timed
+
+
+class SpanFetcher(Protocol):
+    """A model's fetcher: each call also says which worker did the work, and when."""
+
+    async def page(self, url: str, depth: int, site: str) -> tuple[Page, Span]: ...
+
+    async def resource(self, url: str) -> tuple[Response, Span]: ...
+
+
+async def open_aiohttp(workers: int, limits: FetchLimits, stack: AsyncExitStack) -> SpanFetcher:
+    """The asyncio model's own fetcher: one aiohttp session for workers requests at once."""
+    from crawler.fetch_async import AsyncFetcher, make_session  # aiohttp loads slowly
+
+    session = await stack.enter_async_context(make_session(limits, workers))
+    return AsyncFetcher(session, limits)
+
+
+class ExecutorFetcher:
+    """The crawl's fetcher for the models that run requests on an Executor."""
+
+    def __init__(self, executor: Executor, limits: FetchLimits) -> None:
+        self._executor = executor
+        self._limits = limits
+
+    async def page(self, url: str, depth: int, site: str) -> tuple[Page, Span]:
+        """Fetch and parse one page in a worker; say which worker and when."""
+        future = self._executor.submit(call_timed, fetch_page, url, depth, site, self._limits)
+        return await asyncio.wrap_future(future)
+
+    async def resource(self, url: str) -> tuple[Response, Span]:
+        """Fetch an image or a robots.txt in a worker; say which worker and when."""
+        future = self._executor.submit(call_timed, fetch, url, self._limits)
+        return await asyncio.wrap_future(future)
+
+
+class TimedFetcher:
+    """Wraps a SpanFetcher: counts each fetch and its span into stats, returns the result."""
+
+    def __init__(self, fetcher: SpanFetcher, stats: StageStats) -> None:
+        self._fetcher = fetcher
+        self._stats = stats
+
+    async def page(self, url: str, depth: int, site: str) -> Page:
+        """Fetch and parse one page, timed."""
+        return await self._timed(self._fetcher.page(url, depth, site))
+
+    async def resource(self, url: str) -> Response:
+        """Fetch bytes, timed."""
+        return await self._timed(self._fetcher.resource(url))
+
+    async def _timed(self, fetch: Awaitable[tuple[Any, Span]]) -> Any:
+        self._stats.start(time.perf_counter())
+        result, span = await fetch
+        self._stats.add(span, failed=result.error is not None)
+        return result
