@@ -7,6 +7,7 @@ import contextlib
 import io
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ class MiniSite:
     def __init__(self) -> None:
         self.app = web.Application()
         self.hits: dict[str, int] = {}
+        self.hit_times: dict[str, list[float]] = {}  # when each request arrived, by path
         self.in_flight = 0
         self.peak_in_flight = 0
         self.delay_s = 0.0
@@ -44,6 +46,7 @@ class MiniSite:
 
         async def counted(request: web.Request) -> web.StreamResponse:
             self.hits[path] = self.hits.get(path, 0) + 1
+            self.hit_times.setdefault(path, []).append(time.monotonic())
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:

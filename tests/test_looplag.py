@@ -28,7 +28,8 @@ def test_a_blocked_loop_shows_its_stall() -> None:
 
 
 def test_a_free_loop_shows_no_stall() -> None:
-    assert measure(0.0).max_ms < 100
+    # The median: a busy machine may delay a wake-up now and then, never most of them.
+    assert measure(0.0).percentile(0.5) < 20
 
 
 def test_percentiles_come_from_the_samples() -> None:

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,44 @@ def test_the_analysis_step_gives_the_same_colours_on_threads_and_processes(
     assert runs["threads"]["digest"] == runs["processes"]["digest"]
     rows = [json.loads(line) for line in (tmp_path / "threads" / "images.jsonl").open()]
     assert sum(bool(row["colours"]) for row in rows) == 9  # every decodable image
+
+
+async def run_watching_queues(pipeline: Pipeline) -> tuple[dict[str, int], dict]:
+    """Run the pipeline while noting the most items each queue between stages ever held."""
+    peaks = {"to_write": 0, "to_resize": 0}
+
+    async def watch() -> None:
+        while True:
+            for name in peaks:
+                peaks[name] = max(peaks[name], getattr(pipeline, name).qsize())
+            await asyncio.sleep(0.001)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        return peaks, await pipeline.run()
+    finally:
+        watcher.cancel()
+
+
+def test_a_fast_stage_waits_for_a_slow_one_instead_of_piling_up(tmp_path: Path) -> None:
+    site = MiniSite()
+    names = [f"/i{index}.jpg" for index in range(12)]
+    for name in names:
+        site.add_bytes(name, photo_bytes((200, 150)))  # noise: every image differs
+    site.add_page("/", images=names)
+    config = RunConfig(
+        start_url="",
+        run_dir=tmp_path / "run",
+        crawl=StageConfig("asyncio", 8),  # fast: local, no latency
+        write=StageConfig("threads", 1),
+        resize=StageConfig("sequential", 1),  # slow: one at a time, pure-Python colours
+        analysis=True,
+        sizes=(64,),
+        queue_size=2,
+    )
+    with serving(site.app) as origin:
+        pipeline = Pipeline(replace(config, start_url=f"{origin}/"), Progress(enabled=False))
+        peaks, summary = asyncio.run(run_watching_queues(pipeline))
+    assert summary["counts"]["thumbnails"] == 12  # every image made it through
+    # Each queue filled up to its bound, and the stage before it waited there.
+    assert peaks == {"to_write": 2, "to_resize": 2}

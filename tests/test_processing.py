@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +178,35 @@ def test_analysis_adds_colours_to_the_result(ready_dir: Path) -> None:
     colours = make_thumbnails(saved, str(ready_dir), SIZES, analysis=True).colours
     assert 1 <= len(colours) <= 5
     assert all(len(colour) == 7 and colour.startswith("#") for colour in colours)
+
+
+# A write that fails part-way, for real: the child may not grow any file past 4 kB.
+FAILING_WRITE = """
+import resource, signal, sys
+from pathlib import Path
+from processing.files import write_atomic
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+try:
+    write_atomic(Path(sys.argv[1]), b"x" * 100_000)
+except OSError as exc:
+    print(exc.errno)
+"""
+
+
+@pytest.mark.parametrize("existing", [b"the old file, whole", None], ids=["replace", "new"])
+def test_a_write_that_fails_part_way_leaves_no_half_written_file(
+    tmp_path: Path, existing: bytes | None
+) -> None:
+    target = tmp_path / "thumbnail.jpg"
+    if existing is not None:
+        target.write_bytes(existing)
+    child = subprocess.run(
+        [sys.executable, "-c", FAILING_WRITE, str(target)], capture_output=True, text=True
+    )
+    assert child.stdout.strip() == str(errno.EFBIG), child.stderr
+    if existing is None:
+        assert not target.exists()
+    else:
+        assert target.read_bytes() == existing  # a reader still sees the whole old file
+    assert no_temp_files(tmp_path)

@@ -153,10 +153,11 @@ def test_spans_merge_into_the_same_bars_in_any_order(crawled: Path, tmp_path: Pa
             assert len(lane["bars"]) <= 2 * 11  # never more bars than the grid has steps
 
 
-def test_the_report_takes_well_under_a_second(crawled: Path) -> None:
-    started = time.perf_counter()
+def test_the_report_takes_well_under_a_second_of_cpu(crawled: Path) -> None:
+    # CPU time, not wall time: another process busy on the machine cannot make it fail.
+    started = time.process_time()
     write_run_report(crawled)
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_the_compare_report_shows_chart_table_runs_and_two_timelines(compared: Path) -> None:

@@ -1,0 +1,59 @@
+"""The record files and the digest: the same work gives the same digest in any order, and
+work that differs in anything the digest promises to cover gives a different one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from errors import ErrorInfo, ErrorKind
+from processing.thumbnails import ImageResult, Thumbnail
+from runfolder.records import RunRecorder
+from stats import Stats
+
+START = "http://127.0.0.1:8123/"
+IMAGE = ImageResult(
+    url="http://127.0.0.1:8123/a.jpg",
+    original="originals/aa.jpg",
+    sha256="aa" * 32,
+    size=1000,
+    width=40,
+    height=30,
+    thumbnails=(Thumbnail(64, "thumbnails/64/aa.jpg", "11" * 32),),
+    colours=("#102030",),
+)
+OTHER = IMAGE._replace(url="http://127.0.0.1:8123/b.jpg", sha256="bb" * 32)
+
+
+def digest_of(run_dir: Path, images: list[ImageResult], start: str = START) -> str:
+    run_dir.mkdir()
+    recorder = RunRecorder(run_dir, start, Stats())
+    for image in images:
+        recorder.image(image)
+    recorder.close()
+    return recorder.digest()
+
+
+def test_the_same_work_in_any_order_and_on_any_port_has_the_same_digest(tmp_path: Path) -> None:
+    moved = [image._replace(url=image.url.replace("8123", "9999")) for image in (OTHER, IMAGE)]
+    assert (
+        digest_of(tmp_path / "a", [IMAGE, OTHER])
+        == digest_of(tmp_path / "b", [OTHER, IMAGE])
+        == digest_of(tmp_path / "c", moved, start="http://127.0.0.1:9999/")
+    )
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        IMAGE._replace(thumbnails=(Thumbnail(64, "thumbnails/64/aa.jpg", "22" * 32),)),
+        IMAGE._replace(sha256="cc" * 32),
+        IMAGE._replace(colours=("#102031",)),
+        IMAGE._replace(url="http://127.0.0.1:8123/c.jpg"),
+        IMAGE._replace(error=ErrorInfo(ErrorKind.UNDECODABLE, "bad")),
+    ],
+    ids=["a thumbnail's bytes", "the original's bytes", "colours", "url", "error kind"],
+)
+def test_different_work_has_a_different_digest(tmp_path: Path, changed: ImageResult) -> None:
+    assert digest_of(tmp_path / "a", [IMAGE, OTHER]) != digest_of(tmp_path / "b", [changed, OTHER])
