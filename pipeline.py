@@ -51,8 +51,8 @@ from models.fetchers import TimedFetcher
 from models.registry import MODELS
 from models.stages import StageStats, StageWork, close_queue, run_stage
 from processing.files import remove_temp_files
-from processing.originals import Original, Saved, save_original
-from processing.thumbnails import ImageResult, make_thumbnails
+from processing.originals import Original, Saved, failed_save, save_original
+from processing.thumbnails import ImageResult, failed_resize, make_thumbnails
 from runfolder.folders import prepare_run_dir
 from runfolder.records import RunRecorder
 from runfolder.resume import Done, load_done, page_from_row
@@ -178,7 +178,7 @@ class Pipeline:
     async def write(self, executor: Executor) -> None:
         """Stage 2: save each image's original bytes."""
         work = partial(save_original, run_dir=str(self.config.run_dir))
-        stage = StageWork(work, self.on_saved, _failed_save)
+        stage = StageWork(work, self.on_saved, failed_save)
         try:
             await run_stage(stage, self.to_write, executor, self.stages["write"])
         finally:
@@ -192,7 +192,7 @@ class Pipeline:
             sizes=self.config.sizes,
             analysis=self.config.analysis,
         )
-        stage = StageWork(work, self.on_thumbnails, _failed_resize)
+        stage = StageWork(work, self.on_thumbnails, failed_resize)
         await run_stage(stage, self.to_resize, executor, self.stages["resize"])
 
     # Routing between stages: failures go straight to the record, successes move on.
@@ -243,16 +243,6 @@ def quit_now(run_dir: Path) -> None:
             child.kill()
     remove_temp_files(run_dir)
     os._exit(130)
-
-
-def _failed_save(original: Original, exc: BaseException) -> Saved:
-    return Saved(original.url, "", "", len(original.data), ErrorInfo.internal(exc))
-
-
-def _failed_resize(saved: Saved, exc: BaseException) -> ImageResult:
-    return ImageResult(
-        saved.url, saved.path, saved.sha256, saved.size, error=ErrorInfo.internal(exc)
-    )
 
 
 if __name__ == "__main__":

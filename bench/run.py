@@ -15,7 +15,8 @@ of REPEATS, because this machine is shared and noisy. Each run writes into a new
    the 1 being robots.txt: a crawl cannot fetch a page before a page linking to it.
 4. resize alone on a run's originals, 2 processes against 1: at least 0.85 x cores; and
    draft decoding against decode-then-resize on the large JPEGs (reported).
-5. overlap: the whole pipeline's wall time at most 1.2x its slowest stage run alone.
+5. overlap: the whole pipeline's wall time at most 1.2x its slowest stage run alone (each
+   stage alone by the product's own runner, `pipeline.py stage`, as compare runs it).
 6. memory: peak per 1,000 pages, and 50,000 against 5,000 pages (from make bench-load).
 7. start-up: `pipeline.py --help` under 0.3 s.
 Writes bench/results.json with the machine and library versions.
@@ -34,16 +35,13 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
-from bench.alone import (
-    Cost,
-    crawl_alone,
-    draft_against_naive,
-    resize_alone,
-    saved_originals,
-    write_alone,
-)
+from PIL import Image
+
+from compare.alone import input_images
 from compare.results import machine
+from processing.thumbnails import load_upright
 from testsite import ServeOptions, SiteSpec, build_site, site_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +50,14 @@ REPEATS = 3
 CRAWL_SITE = SiteSpec(pages=2000, images=1, seed=1)
 FULL_SITE = SiteSpec()  # the make crawl site: 500 pages, 300 images up to 12 MP
 LATENCY_MS = 50.0
+SIZES = (128, 256)
+
+
+class Cost(NamedTuple):
+    """What running a stage alone took: wall seconds, and CPU seconds of every process."""
+
+    wall_s: float
+    cpu_s: float
 
 
 class Scratch:
@@ -74,6 +80,15 @@ def ours(origin: str, out: Path, *args: str) -> tuple[dict, float]:
     subprocess.run([*command, "--out", str(out), *args], check=True, capture_output=True)
     wall = time.perf_counter() - started
     return json.loads((out / "summary.json").read_text()), wall
+
+
+def alone(stage: str, out: Path, *args: str) -> Cost:
+    """Run one stage alone with the product's own runner (`pipeline.py stage`, a new
+    process): its window from opening the executor to shutting it down."""
+    command = [sys.executable, str(ROOT / "pipeline.py"), "stage", stage, "--quiet"]
+    subprocess.run([*command, "--out", str(out), *args], check=True, capture_output=True)
+    summary = json.loads((out / "summary.json").read_text())
+    return Cost(summary["wall_s"], summary["cpu_s"])
 
 
 def pages_per_s(summary: dict) -> float:
@@ -163,7 +178,9 @@ def full_site_rows(scratch: Scratch) -> list[dict]:
         walls = interleaved(
             {"ours": run_ours, "scrapy": lambda: scrapy(origin, scratch.new("scrapy"), "images")[1]}
         )
-        crawl = _median_cost([crawl_alone(f"{origin}/") for _ in range(REPEATS)])
+        crawl = _median_cost(
+            [alone("crawl", scratch.new("crawl"), f"{origin}/") for _ in range(REPEATS)]
+        )
     last = runs[-1]
     detail = _vs(walls["scrapy"], walls["ours"], "s, whole processes")
     rows = [_row("end to end vs Scrapy+Images", walls["scrapy"] / walls["ours"], 3.0, detail)]
@@ -171,8 +188,9 @@ def full_site_rows(scratch: Scratch) -> list[dict]:
     in_pipeline = statistics.median(
         json.loads((run / "summary.json").read_text())["wall_s"] for run in runs[1:]
     )  # runs[0] was the warm-up
-    originals = saved_originals(last)
-    write = _median_cost([write_alone(originals, last, scratch.new("w")) for _ in range(REPEATS)])
+    write = _median_cost(
+        [alone("write", scratch.new("w"), "--input", str(last)) for _ in range(REPEATS)]
+    )
     slowest = max(crawl.wall_s, write.wall_s, resize.wall_s)
     detail = (
         f"{in_pipeline:.2f} s whole; alone: crawl {crawl.wall_s:.2f}, write {write.wall_s:.2f}, "
@@ -190,12 +208,13 @@ def full_site_rows(scratch: Scratch) -> list[dict]:
 
 def resize_rows(scratch: Scratch, run: Path) -> tuple[list[dict], Cost]:
     """Figure 4 on run's originals; also returns resize alone's cost on all cores."""
-    originals = saved_originals(run)
+    originals = list(input_images(run))
     cores = os.cpu_count() or 1
     costs: dict[int, list[Cost]] = {1: [], cores: []}
 
     def resize(workers: int) -> float:
-        costs[workers].append(resize_alone(originals, run, scratch.new("resize"), workers))
+        args = ("--input", str(run), "--resize-workers", str(workers))
+        costs[workers].append(alone("resize", scratch.new("resize"), *args))
         return costs[workers][-1].wall_s
 
     seconds = interleaved({str(workers): partial(resize, workers) for workers in costs})
@@ -206,7 +225,7 @@ def resize_rows(scratch: Scratch, run: Path) -> tuple[list[dict], Cost]:
         )
     ]
     large = sorted(
-        (run / saved.path for saved in originals if saved.path.endswith(".jpg")),
+        {run / row["original"] for row in originals if row["original"].endswith(".jpg")},
         key=lambda path: path.stat().st_size,
     )[-20:]
     pairs = [draft_against_naive(large) for _ in range(REPEATS)]
@@ -264,6 +283,21 @@ def memory_rows() -> list[dict]:
         _row("memory, 50k vs 5k pages", load["ratio"], load["target"], detail, True),
         _row("memory per 1,000 pages, MB", per_1000, None, f"at {large['pages']:,} pages"),
     ]
+
+
+def draft_against_naive(paths: list[Path]) -> tuple[float, float]:
+    """Seconds to bring each JPEG down to 2 x 256 px: with draft (ours), and by decoding it
+    whole and then resizing (the naive way)."""
+    started = time.perf_counter()
+    for path in paths:
+        load_upright(path, max(SIZES))
+    draft = time.perf_counter() - started
+    started = time.perf_counter()
+    for path in paths:
+        with Image.open(path) as image:
+            image.load()
+            image.thumbnail((2 * max(SIZES), 2 * max(SIZES)))
+    return draft, time.perf_counter() - started
 
 
 def _median_cost(costs: list[Cost]) -> Cost:

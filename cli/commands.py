@@ -31,6 +31,7 @@ from cli.options import (
     site_options,
     stage_options,
 )
+from compare.alone import ALONE_STAGES, run_alone
 from compare.plan import CompareRequest, plan_runs, run_all
 from compare.results import report_compare
 from config import STAGES, RunConfig
@@ -162,14 +163,21 @@ def _local_site(options: dict[str, Any], port: int = 0) -> Iterator[tuple[str, d
 @cli.command()
 @compare_options
 def compare(
-    stages: tuple[str, ...], models: tuple[str, ...], matrix: str, repeat: int, **options: Any
+    stages: tuple[str, ...],
+    models: tuple[str, ...],
+    matrix: str,
+    repeat: int,
+    in_pipeline: bool,
+    **options: Any,
 ) -> None:
-    """Run the same crawl under several models and compare their costs side by side."""
+    """Run each stage alone on each model over the same input (and, with --in-pipeline,
+    the whole pipeline too), and compare what each cost side by side."""
     from testsite import ServeOptions, site_process
 
     request = CompareRequest(
         stages=stages or STAGES,
         models=models,
+        views=("alone", "pipeline") if in_pipeline else ("alone",),
         full_matrix=matrix == "full",
         repeat=repeat,
         latencies_ms=options["latencies"],
@@ -203,6 +211,52 @@ def compare(
                 report_compare(out, results, info)
             finally:
                 _write_report(out)
+
+
+@cli.command()
+@click.argument("stage", type=click.Choice(ALONE_STAGES))
+@click.argument("url", required=False)
+@click.option(
+    "--input",
+    "input_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A finished run's folder: its originals are the write and resize stages' input.",
+)
+@crawl_options
+@stage_options
+def stage(
+    stage: str,
+    url: str | None,
+    input_dir: Path | None,
+    out: Path | None,
+    quiet: bool,
+    **options: Any,
+) -> None:
+    """Run one STAGE alone on one model over a fixed input (the crawl: the site at URL;
+    write and resize: --input's originals) and record what it cost: compare's child runs."""
+    if options["resume"] is not None:
+        raise click.UsageError("stage takes no --resume")
+    if stage == "crawl" and not url:
+        raise click.UsageError("stage crawl needs the URL of the site to crawl")
+    if stage != "crawl" and input_dir is None:
+        raise click.UsageError(f"stage {stage} needs --input: a finished run's folder")
+    start_url = checked_url(url) if url else _start_url_of(input_dir)
+    config = config_from_options(start_url, run_folder(out), options)
+    try:
+        summary = run_alone(config, stage, input_dir, _loop_factory(config))
+    except SiteUnreachable as exc:
+        remove_if_made(config.run_dir)
+        raise click.ClickException(str(exc)) from None
+    click.echo(format_summary(summary))
+    _write_report(config.run_dir)
+
+
+def _start_url_of(run_dir: Path) -> str:
+    """The start URL of the finished run in run_dir."""
+    try:
+        return read_run_info(run_dir)["start_url"]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--input") from None
 
 
 def _site_spec(options: dict[str, Any]) -> Any:

@@ -140,13 +140,6 @@ def bundle(*decorators: Any) -> Any:
 
 
 # Options that crawl and compare share: declared once (click makes a new Option per use).
-WRITE_WORKERS = click.option(
-    "--write-workers",
-    default=DEFAULT_STAGES["write"].workers,
-    show_default=True,
-    type=click.IntRange(1, 512),
-    help="Workers saving originals (sequential: always 1).",
-)
 SIZES = click.option(
     "--sizes",
     default=",".join(map(str, DEFAULT_SIZES)),
@@ -276,7 +269,13 @@ def model_option(stage: str, does: str) -> Any:
 stage_options = bundle(
     model_option("crawl", "fetches pages and images"),
     model_option("write", "saves originals"),
-    WRITE_WORKERS,
+    click.option(
+        "--write-workers",
+        default=DEFAULT_STAGES["write"].workers,
+        show_default=True,
+        type=click.IntRange(1, 512),
+        help="Workers saving originals (sequential: always 1).",
+    ),
     model_option("resize", "makes thumbnails"),
     click.option(
         "--resize-workers",
@@ -304,14 +303,20 @@ compare_options = bundle(
         "stages",
         multiple=True,
         type=click.Choice(STAGES),
-        help="Stage(s) to swap through the four models.  [default: all three]",
+        help="Stage(s) to measure on each model.  [default: all three]",
     ),
     click.option(
         "--matrix",
         type=click.Choice(["stages", "full"]),
         default="stages",
         show_default=True,
-        help="'full' runs all 64 combinations.",
+        help="'full' runs all 64 combinations of the whole pipeline.",
+    ),
+    click.option(
+        "--in-pipeline",
+        is_flag=True,
+        help="Also run each configuration as the whole pipeline: what a stage's model "
+        "changes for the whole run.",
     ),
     click.option(
         "--repeat",
@@ -343,7 +348,13 @@ compare_options = bundle(
         type=NumberList(int, 1),
         help="Resize worker counts to sweep.",
     ),
-    WRITE_WORKERS,
+    click.option(
+        "--write-workers",
+        default=str(DEFAULT_STAGES["write"].workers),
+        show_default=True,
+        type=NumberList(int, 1),
+        help="Write worker counts to sweep.",
+    ),
     site_size(300, 150),
     SEED,
     SIZES,

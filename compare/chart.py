@@ -1,15 +1,23 @@
-"""compare's chart: wall time per model for each stage, with the cores really used marked.
+"""compare's chart: for each stage, which model does that stage's work fastest.
+
+One panel per stage alone (at each setting of its own knobs): a bar per model, its length
+the stage's own time over the same input (so a shorter bar is always a faster model; every
+model did the same items), fastest at the top, whiskers from the fastest to the slowest
+repeat, and beside it the throughput, cores used and peak memory. When the whole pipeline
+was measured too, one panel per swapped stage shows what the choice changed for the run.
 
 matplotlib is an optional extra (`pip install .[plot]`); without it compare still writes
-its table, JSON and CSV.
+its tables, JSON and CSV.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from compare.plan import DEFAULT_MODELS
+from compare.ranking import groups
 from config import STAGES
 from models.registry import MODEL_NAMES
 
@@ -19,7 +27,9 @@ MODEL_COLOURS = {
     "processes": "#c44e52",
     "sequential": "#8c8c8c",
 }
-SWEPT = ("latency_ms", "concurrency", "resize_workers")
+UNITS = {"crawl": "fetches", "write": "images", "resize": "images"}
+SWEPT = ("latency_ms", "concurrency", "resize_workers", "write_workers")
+Panel = tuple[str, str, list[dict[str, Any]], Callable[[dict[str, Any]], str]]
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> bool:
@@ -31,73 +41,102 @@ def plot(rows: list[dict[str, Any]], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    panels = _panels(rows)
-    heights = [0.9 + 0.42 * len(panel_rows) for _, _, panel_rows in panels]
+    panels = [*alone_panels(rows), *pipeline_panels(rows)]
+    if not panels:
+        return False
+    heights = [1.0 + 0.42 * len(panel[2]) for panel in panels]
     figure, axes = plt.subplots(
         len(panels),
         1,
-        figsize=(9.5, sum(heights) + 0.6),
+        figsize=(9.5, sum(heights) + 0.4),
         gridspec_kw={"height_ratios": heights},
         squeeze=False,
     )
-    for axis, (title, stage, panel_rows) in zip(axes[:, 0], panels, strict=True):
-        _draw_panel(axis, title, stage, panel_rows, _varied(rows))
-    axes[-1, 0].set_xlabel("wall time of the pipeline, s (median; whiskers: min to max)")
+    for axis, panel in zip(axes[:, 0], panels, strict=True):
+        _draw(axis, *panel)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return True
 
 
-def _panels(rows: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:
-    """Group rows by the stage whose model they swap; anything else in one panel."""
+def alone_panels(rows: list[dict[str, Any]]) -> list[Panel]:
+    """One panel per stage alone at one setting of its knobs, fastest model first."""
     panels = []
-    for stage in STAGES:
-        others = [other for other in STAGES if other != stage]
-        members = [row for row in rows if all(row[o] == DEFAULT_MODELS[o] for o in others)]
-        members.sort(key=lambda row: MODEL_NAMES.index(row[stage]))
-        if len({row[stage] for row in members}) > 1:
-            fixed = ", ".join(f"{o} on {DEFAULT_MODELS[o]}" for o in others)
-            panels.append((f"{stage} stage on each model ({fixed})", stage, members))
-    if not panels:
-        panels.append(("every configuration", "resize", sorted(rows, key=lambda r: r["wall_s"])))
+    for members in groups(rows):
+        first = members[0]
+        title = (
+            f"{first['stage']} alone ({first['knobs']}): seconds for the same "
+            f"{first['items']} {UNITS[first['stage']]} on each model (shorter is faster)"
+        )
+        panels.append((title, first["stage"], members, _alone_note))
     return panels
 
 
-def _varied(rows: list[dict[str, Any]]) -> list[str]:
-    """The swept knobs that take more than one value, so bar labels must name them."""
-    return [knob for knob in SWEPT if len({row[knob] for row in rows}) > 1]
+def _alone_note(row: dict[str, Any]) -> str:
+    gap = "" if row.get("vs_best_outcome") != "inconclusive" else "  (~ fastest: repeats overlap)"
+    return (
+        f"  {row['per_s']:,.0f}/s, {row['cores_used']:.2f} cores, {row['peak_rss_mb']:.0f} MB{gap}"
+    )
 
 
-def _draw_panel(
-    axis: Any, title: str, stage: str, rows: list[dict[str, Any]], varied: list[str]
+def pipeline_panels(rows: list[dict[str, Any]]) -> list[Panel]:
+    """The whole pipeline, grouped by the stage whose model the rows swap."""
+    whole = [row for row in rows if row["view"] == "pipeline"]
+    panels = []
+    for stage in STAGES:
+        others = [other for other in STAGES if other != stage]
+        members = [row for row in whole if all(row[o] == DEFAULT_MODELS[o] for o in others)]
+        if len({row[stage] for row in members}) > 1:
+            members.sort(key=lambda row: (row["wall_s"], MODEL_NAMES.index(row[stage])))
+            fixed = ", ".join(f"{o} on {DEFAULT_MODELS[o]}" for o in others)
+            title = f"whole pipeline, {stage} on each model ({fixed}): wall seconds of the run"
+            panels.append((title, stage, members, _pipeline_note(stage)))
+    if whole and not panels:
+        ordered = sorted(whole, key=lambda row: row["wall_s"])
+        panels.append(("whole pipeline, every configuration: wall seconds", "", ordered, _note))
+    return panels
+
+
+def _pipeline_note(stage: str) -> Callable[[dict[str, Any]], str]:
+    def note(row: dict[str, Any]) -> str:
+        return f"  {stage} {row[stage + '_per_s']:.0f}/s" + _note(row)
+
+    return note
+
+
+def _note(row: dict[str, Any]) -> str:
+    return f", {row['cores_used']:.2f} cores, {row['peak_rss_mb']:.0f} MB"
+
+
+def _draw(
+    axis: Any,
+    title: str,
+    stage: str,
+    rows: list[dict[str, Any]],
+    note: Callable[[dict[str, Any]], str],
 ) -> None:
-    labels = [_label(row, stage, varied, title) for row in rows]
+    labels = [_label(row, stage, rows) for row in rows]
     walls = [row["wall_s"] for row in rows]
     spread = [
-        [w - row["wall_min_s"] for w, row in zip(walls, rows, strict=True)],
-        [row["wall_max_s"] - w for w, row in zip(walls, rows, strict=True)],
+        [wall - row["wall_min_s"] for wall, row in zip(walls, rows, strict=True)],
+        [row["wall_max_s"] - wall for wall, row in zip(walls, rows, strict=True)],
     ]
-    colours = [MODEL_COLOURS[row[stage]] for row in rows]
+    colours = [MODEL_COLOURS.get(row[stage], "#8c8c8c") if stage else "#8c8c8c" for row in rows]
     axis.barh(labels, walls, xerr=spread, color=colours, capsize=3)
     for index, row in enumerate(rows):
-        note = (
-            f"  {stage} {row[stage + '_per_s']:.0f}/s, {row['cores_used']:.2f} cores, "
-            f"{row['peak_rss_mb']:.0f} MB"
-        )
-        if not row["digest_ok"]:
-            note += "  OUTPUT DIFFERS"
-        axis.text(row["wall_max_s"], index, note, va="center", fontsize=8)
-    axis.set_title(title, fontsize=10, loc="left")
-    axis.invert_yaxis()
-    axis.set_xlim(0, max(row["wall_max_s"] for row in rows) * 1.6)
+        text = note(row) + ("  OUTPUT DIFFERS" if not row["digest_ok"] else "")
+        axis.text(row["wall_max_s"], index, text, va="center", fontsize=8)
+    axis.set_title(title, fontsize=9.5, loc="left")
+    axis.invert_yaxis()  # fastest at the top
+    axis.set_xlim(0, max(row["wall_max_s"] for row in rows) * 1.75)
+    axis.set_xlabel(f"seconds (median of {rows[0]['runs']}; whiskers: min to max)", fontsize=8)
 
 
-def _label(row: dict[str, Any], stage: str, varied: list[str], title: str) -> str:
-    name = (
-        row[stage]
-        if not title.startswith("every")
-        else f"{row['crawl']}/{row['write']}/{row['resize']}"
-    )
+def _label(row: dict[str, Any], stage: str, rows: list[dict[str, Any]]) -> str:
+    """The bar's name: the model, plus any swept knob that differs between the bars."""
+    name = row[stage] if stage else f"{row['crawl']}/{row['write']}/{row['resize']}"
+    varied = [knob for knob in SWEPT if len({other[knob] for other in rows}) > 1]
     units = {"latency_ms": "ms", "concurrency": " conc", "resize_workers": " rw"}
+    units["write_workers"] = " ww"
     return " ".join([name, *(f"{row[knob]:g}{units[knob]}" for knob in varied)])

@@ -1,16 +1,25 @@
 """compare: the same work under several models, each run in a fresh child process.
 
+Two views of the same question:
+- alone (the default): each stage by itself on each model, over one fixed input
+  (compare.alone): the crawl against the local site; write and resize over the originals of
+  one crawl made first into <out>/input/. It answers "which model is best for this stage".
+- pipeline (--in-pipeline, or --matrix full): the whole pipeline with one stage swapped, or
+  every combination: "what does that change for the whole run".
+
 Data flow:
-1. plan_runs expands the request (stages x models, or the full 4x4x4 matrix, times every
-   sweep value) into RunPlans, repeated in interleaved order (A B C A B C) so that a noisy
-   moment on a shared machine hits every configuration alike.
-2. For each plan, a fresh local site starts in its own process (so latency can differ per
-   run and no state leaks between runs); the plan applied to the compare's base RunConfig
-   becomes the command line of `crawl` (config.command_line), which runs in a fresh child
-   process with its own run folder, measured from outside by measure.process.
-3. The child's summary.json and the outside measurements become one RunResult.
-4. aggregate groups the repeats of each plan: medians, with min and max of the wall time,
-   and checks that every run produced the same digest.
+1. plan_runs expands the request into RunPlans: for the alone view, stage x model x the
+   sweeps that stage depends on (STAGE_KNOBS); for the pipeline view, one stage swapped at a
+   time (or the full 4x4x4 matrix) x every sweep. Repeats are interleaved (A B C A B C) so
+   that a noisy moment on a shared machine hits every configuration alike.
+2. prepare_input crawls the site once with the default models into <out>/input/, when a
+   write or resize stage is to run alone: every run of those stages gets the same bytes.
+3. For each plan, a fresh local site starts in its own process when the run crawls (so
+   latency can differ per run and no state leaks between runs); the plan applied to the
+   compare's base RunConfig becomes the child's command line (config.command_line), and
+   the child runs in a fresh process measured from outside by measure.process.
+4. aggregate groups the repeats of each plan: medians, min and max, and checks that every
+   run of a stage alone (or every whole run) produced the same outputs (digest).
 """
 
 from __future__ import annotations
@@ -29,19 +38,64 @@ from measure.process import run_measured
 from models.registry import MODEL_NAMES
 
 DEFAULT_MODELS = {stage: config.model for stage, config in DEFAULT_STAGES.items()}
+VIEWS = ("alone", "pipeline")
+# The knobs each stage's own work depends on: a stage alone is swept over these only.
+STAGE_KNOBS = {
+    "crawl": ("latency_ms", "concurrency"),
+    "write": ("write_workers",),
+    "resize": ("resize_workers",),
+}
+SWEEPS = {"latency_ms": "latencies_ms", "concurrency": "concurrencies"}
+KNOB_LABELS = {
+    "latency_ms": "{:g}ms",
+    "concurrency": "c{}",
+    "resize_workers": "r{}",
+    "write_workers": "w{}",
+}
+INPUT = "input"
 
 
 @dataclass(frozen=True)
 class RunPlan:
-    """One configuration to run: a model per stage and the swept knobs."""
+    """One configuration to run: the view, a model per stage and the swept knobs. In the
+    alone view, `stage` is the one stage that runs; in the pipeline view it is empty."""
 
-    crawl: str = DEFAULT_STAGES["crawl"].model
-    write: str = DEFAULT_STAGES["write"].model
-    resize: str = DEFAULT_STAGES["resize"].model
+    view: str = "pipeline"
+    stage: str = ""
+    crawl: str = DEFAULT_MODELS["crawl"]
+    write: str = DEFAULT_MODELS["write"]
+    resize: str = DEFAULT_MODELS["resize"]
     latency_ms: float = 0.0
     concurrency: int = DEFAULT_STAGES["crawl"].workers
     resize_workers: int = DEFAULT_STAGES["resize"].workers
     write_workers: int = DEFAULT_STAGES["write"].workers
+
+    @property
+    def crawls(self) -> bool:
+        """Whether the run fetches from the site (so it needs one)."""
+        return self.view == "pipeline" or self.stage == "crawl"
+
+    @property
+    def knobs(self) -> str:
+        """The alone stage's own knobs, e.g. '0ms c64' for the crawl ('' in the pipeline)."""
+        names = STAGE_KNOBS.get(self.stage, ())
+        return " ".join(KNOB_LABELS[knob].format(getattr(self, knob)) for knob in names)
+
+    @property
+    def label(self) -> str:
+        """A short name, e.g. 'resize alone on threads r2' or 'asyncio/threads/processes
+        0ms c64 r2 w4'."""
+        if self.view == "alone":
+            return f"{self.stage} alone on {self.model} {self.knobs}"
+        return (
+            f"{self.crawl}/{self.write}/{self.resize} {self.latency_ms:g}ms "
+            f"c{self.concurrency} r{self.resize_workers} w{self.write_workers}"
+        )
+
+    @property
+    def model(self) -> str:
+        """The model of the stage measured alone ('' in the pipeline view)."""
+        return getattr(self, self.stage) if self.stage else ""
 
     def config(self, base: RunConfig, url: str, run_dir: Path) -> RunConfig:
         """base with this plan's models and workers, crawling url into run_dir."""
@@ -54,14 +108,6 @@ class RunPlan:
             resize=StageConfig(self.resize, self.resize_workers),
         )
 
-    @property
-    def label(self) -> str:
-        """A short name, e.g. 'asyncio/threads/processes 0ms c64 r2'."""
-        return (
-            f"{self.crawl}/{self.write}/{self.resize} {self.latency_ms:g}ms "
-            f"c{self.concurrency} r{self.resize_workers}"
-        )
-
 
 @dataclass(frozen=True)
 class CompareRequest:
@@ -69,18 +115,40 @@ class CompareRequest:
 
     stages: tuple[str, ...] = STAGES
     models: tuple[str, ...] = MODEL_NAMES
+    views: tuple[str, ...] = ("alone",)
     full_matrix: bool = False
     repeat: int = 1
     latencies_ms: tuple[float, ...] = (0.0,)
     concurrencies: tuple[int, ...] = (DEFAULT_STAGES["crawl"].workers,)
     resize_workers: tuple[int, ...] = (DEFAULT_STAGES["resize"].workers,)
-    write_workers: int = DEFAULT_STAGES["write"].workers
+    write_workers: tuple[int, ...] = (DEFAULT_STAGES["write"].workers,)
 
 
 def plan_runs(request: CompareRequest) -> list[tuple[int, RunPlan]]:
     """Return (repeat index, plan) pairs in interleaved order."""
-    plans = list(dict.fromkeys(_swept(request, _model_choices(request))))
+    plans = list(dict.fromkeys([*_alone_plans(request), *_pipeline_plans(request)]))
     return [(repeat, plan) for repeat in range(request.repeat) for plan in plans]
+
+
+def _alone_plans(request: CompareRequest) -> Iterator[RunPlan]:
+    """Each stage alone on each model, over the sweeps that stage depends on."""
+    if "alone" not in request.views or request.full_matrix:
+        return
+    for stage in request.stages:
+        knobs = STAGE_KNOBS[stage]
+        values = [getattr(request, SWEEPS.get(knob, knob)) for knob in knobs]
+        for model in request.models:
+            for combo in itertools.product(*values):
+                yield RunPlan(
+                    "alone", stage, **{stage: model}, **dict(zip(knobs, combo, strict=True))
+                )
+
+
+def _pipeline_plans(request: CompareRequest) -> Iterator[RunPlan]:
+    """The whole pipeline: one stage swapped at a time (or every combination) x sweeps."""
+    if "pipeline" not in request.views and not request.full_matrix:
+        return
+    yield from _swept(request, _model_choices(request))
 
 
 def _model_choices(request: CompareRequest) -> Iterator[dict[str, str]]:
@@ -97,38 +165,50 @@ def _model_choices(request: CompareRequest) -> Iterator[dict[str, str]]:
 def _swept(request: CompareRequest, choices: Iterable[dict[str, str]]) -> Iterator[RunPlan]:
     """Each model assignment at every combination of the sweep values."""
     for models in choices:
-        for latency, concurrency, workers in itertools.product(
-            request.latencies_ms, request.concurrencies, request.resize_workers
+        for latency, concurrency, resize, write in itertools.product(
+            request.latencies_ms,
+            request.concurrencies,
+            request.resize_workers,
+            request.write_workers,
         ):
             yield RunPlan(
+                "pipeline",
+                "",
                 **models,
                 latency_ms=latency,
                 concurrency=concurrency,
-                resize_workers=workers,
-                write_workers=request.write_workers,
+                resize_workers=resize,
+                write_workers=write,
             )
 
 
-def crawl_command(config: RunConfig) -> list[str]:
-    """The command that runs config's crawl in a child process, quietly."""
-    return [sys.executable, "-m", "cli", "crawl", "--quiet", *command_line(config)]
+def child_command(config: RunConfig, plan: RunPlan, input_dir: Path) -> list[str]:
+    """The command that runs plan's config in a child process, quietly: the whole `crawl`,
+    or one `stage` alone (write and resize reading input_dir)."""
+    command = [sys.executable, "-m", "cli"]
+    if plan.view == "pipeline":
+        return [*command, "crawl", "--quiet", *command_line(config)]
+    inputs = [] if plan.stage == "crawl" else ["--input", str(input_dir)]
+    return [*command, "stage", plan.stage, *inputs, "--quiet", *command_line(config)]
 
 
-def run_one(config: RunConfig, label: str) -> dict[str, Any]:
-    """Run config in a child process; return its summary joined with the outside measures."""
-    run_dir = config.run_dir
+def run_one(command: list[str], run_dir: Path, label: str) -> dict[str, Any]:
+    """Run command (which writes run_dir/summary.json) in a child process; return its
+    summary joined with the costs measured from outside."""
     run_dir.parent.mkdir(parents=True, exist_ok=True)
-    measured = run_measured(crawl_command(config), run_dir.with_suffix(".log"))
+    log = run_dir.with_suffix(".log")
+    measured = run_measured(command, log)
     summary_path = run_dir / "summary.json"
     if measured.returncode != 0 or not summary_path.exists():
-        raise RuntimeError(f"run {label} failed: see {run_dir.with_suffix('.log')}")
+        raise RuntimeError(f"run {label} failed: see {log}")
     summary = json.loads(summary_path.read_text())
     return {
         "label": label,
+        "run_dir": str(run_dir),
         "process_wall_s": round(measured.wall_s, 3),
-        "pipeline_wall_s": summary["wall_s"],
-        "cpu_s": round(measured.cpu_s, 3),
-        "cores_used": round(measured.cpu_s / measured.wall_s, 2),
+        "process_cpu_s": round(measured.cpu_s, 3),
+        "wall_s": summary["wall_s"],
+        "cpu_s": summary["cpu_s"] if "alone" in summary else round(measured.cpu_s, 3),
         "peak_rss_mb": round(measured.peak_rss_mb, 1),
         "loop_lag": summary["loop_lag"],
         "stages": summary["stages"],
@@ -137,45 +217,13 @@ def run_one(config: RunConfig, label: str) -> dict[str, Any]:
     }
 
 
-def aggregate(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per plan: medians over its repeats, min and max of the wall time."""
-    reference = results[0]["digest"] if results else ""
-    rows = []
-    for label in dict.fromkeys(result["label"] for result in results):
-        runs = [result for result in results if result["label"] == label]
-        rows.append(_row(runs, reference))
-    return rows
-
-
-def _row(runs: list[dict[str, Any]], reference: str) -> dict[str, Any]:
-    walls = [run["pipeline_wall_s"] for run in runs]
-    return {
-        **runs[0]["plan"],
-        "label": runs[0]["label"],
-        "runs": len(runs),
-        "wall_s": statistics.median(walls),
-        "wall_min_s": min(walls),
-        "wall_max_s": max(walls),
-        "process_wall_s": _median(runs, lambda run: run["process_wall_s"]),
-        "cpu_s": _median(runs, lambda run: run["cpu_s"]),
-        "cores_used": _median(runs, lambda run: run["cores_used"]),
-        "peak_rss_mb": _median(runs, lambda run: run["peak_rss_mb"]),
-        "lag_max_ms": _median(runs, lambda run: run["loop_lag"]["max_ms"]),
-        "lag_p99_ms": _median(runs, lambda run: run["loop_lag"]["p99_ms"]),
-        **{
-            f"{stage}_per_s": _median(runs, lambda run, s=stage: run["stages"][s]["per_s"])
-            for stage in STAGES
-        },
-        **{
-            f"{stage}_busy_s": _median(runs, lambda run, s=stage: run["stages"][s]["busy_s"])
-            for stage in STAGES
-        },
-        "digest_ok": all(run["digest"] == reference for run in runs),
-    }
-
-
-def _median(runs: list[dict[str, Any]], value: Any) -> float:
-    return round(statistics.median(value(run) for run in runs), 3)
+def prepare_input(base: RunConfig, open_site: Any, folder: Path) -> Path:
+    """Crawl the site once on the default models into folder: the write and resize stages'
+    fixed input for every run alone."""
+    with open_site(0.0) as origin:
+        config = replace(base, start_url=f"{origin}/", run_dir=folder)
+        run_one(child_command(config, RunPlan(), folder), folder, "input")
+    return folder
 
 
 def run_all(
@@ -186,13 +234,89 @@ def run_all(
     progress: Any,
     results: list[dict[str, Any]],
 ) -> None:
-    """Run every plan on base against a fresh site from open_site(latency_ms), appending to
-    results as each finishes (so a failure or Ctrl-C keeps what was measured)."""
+    """Run every plan on base, against a fresh site from open_site(latency_ms) when it
+    crawls, appending to results as each finishes (so a failure or Ctrl-C keeps what was
+    measured)."""
+    input_dir = out / INPUT
+    if any(plan.view == "alone" and not plan.crawls for _, plan in plans):
+        prepare_input(base, open_site, input_dir)
+    url = _input_url(input_dir)
     for index, (repeat, plan) in enumerate(plans):
-        run_dir = out / "runs" / f"{index:03d}-{plan.crawl}-{plan.write}-{plan.resize}-r{repeat}"
+        name = plan.stage or f"{plan.crawl}-{plan.write}-{plan.resize}"
+        run_dir = out / "runs" / f"{index:03d}-{plan.view}-{name}-{plan.model}-r{repeat}"
         progress.set_postfix_str(plan.label)
-        with open_site(plan.latency_ms) as origin:
-            config = plan.config(base, f"{origin}/", run_dir)
-            measured = run_one(config, plan.label)
-        results.append({**measured, "plan": asdict(plan), "repeat": repeat})
+        if plan.crawls:
+            with open_site(plan.latency_ms) as origin:
+                measured = _run_plan(plan, base, f"{origin}/", run_dir, input_dir)
+        else:
+            measured = _run_plan(plan, base, url, run_dir, input_dir)
+        results.append({**measured, "plan": asdict(plan), "knobs": plan.knobs, "repeat": repeat})
         progress.update()
+
+
+def _run_plan(plan: RunPlan, base: RunConfig, url: str, run_dir: Path, input_dir: Path) -> dict:
+    config = plan.config(base, url, run_dir)
+    return run_one(child_command(config, plan, input_dir), run_dir, plan.label)
+
+
+def _input_url(input_dir: Path) -> str:
+    """The URL the input was crawled from (a stage alone records its images under it)."""
+    summary = input_dir / "summary.json"
+    if not summary.exists():
+        return "http://127.0.0.1/"
+    return json.loads(summary.read_text())["start_url"]
+
+
+def aggregate(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per plan: medians over its repeats, min and max of the wall time, and
+    whether its outputs equal those of the first run of the same stage alone (or of the
+    first whole run)."""
+    references: dict[tuple[str, str], str] = {}
+    for result in results:
+        references.setdefault(_output_group(result), result["digest"])
+    rows = []
+    for label in dict.fromkeys(result["label"] for result in results):
+        runs = [result for result in results if result["label"] == label]
+        rows.append(_row(runs, references[_output_group(runs[0])]))
+    return rows
+
+
+def _output_group(result: dict[str, Any]) -> tuple[str, str]:
+    """Runs that must produce the same outputs: a stage alone, or whole runs."""
+    return result["plan"]["view"], result["plan"]["stage"]
+
+
+def _row(runs: list[dict[str, Any]], reference: str) -> dict[str, Any]:
+    walls = [run["wall_s"] for run in runs]
+    plan = runs[0]["plan"]
+    row = {
+        **plan,
+        "model": plan[plan["stage"]] if plan["stage"] else "",
+        "knobs": runs[0]["knobs"],
+        "label": runs[0]["label"],
+        "runs": len(runs),
+        "walls": walls,
+        "wall_s": statistics.median(walls),
+        "wall_min_s": min(walls),
+        "wall_max_s": max(walls),
+        "process_wall_s": _median(runs, lambda run: run["process_wall_s"]),
+        "cpu_s": _median(runs, lambda run: run["cpu_s"]),
+        "cores_used": _median(runs, lambda run: run["cpu_s"] / max(run["wall_s"], 1e-9)),
+        "peak_rss_mb": _median(runs, lambda run: run["peak_rss_mb"]),
+        "lag_max_ms": _median(runs, lambda run: run["loop_lag"]["max_ms"]),
+        "lag_p99_ms": _median(runs, lambda run: run["loop_lag"]["p99_ms"]),
+        "digest_ok": all(run["digest"] == reference for run in runs),
+    }
+    if plan["view"] == "alone":
+        stage = plan["stage"]
+        row["items"] = runs[0]["stages"][stage]["items"]
+        row["per_s"] = round(row["items"] / max(row["wall_s"], 1e-9), 1)
+        return row
+    for stage in STAGES:
+        row[f"{stage}_per_s"] = _median(runs, lambda run, s=stage: run["stages"][s]["per_s"])
+        row[f"{stage}_busy_s"] = _median(runs, lambda run, s=stage: run["stages"][s]["busy_s"])
+    return row
+
+
+def _median(runs: list[dict[str, Any]], value: Any) -> float:
+    return round(statistics.median(value(run) for run in runs), 3)

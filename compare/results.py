@@ -1,4 +1,5 @@
-"""compare's outputs: the terminal table, results.json, results.csv, and the machine."""
+"""compare's outputs: the ranked tables, the findings in words, results.json, results.csv,
+the chart, and the machine they were measured on."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from typing import Any
 import click
 
 from compare.chart import plot
-from compare.plan import aggregate
+from compare.plan import DEFAULT_MODELS, STAGE_KNOBS, aggregate
+from compare.ranking import MARGIN, groups, rank
+from config import STAGES
+from measure.verdict import Outcome, judge, paired_ratios, spread
 
 LIBRARIES = ("aiohttp", "requests", "pillow", "click", "tqdm", "psutil")
+UNITS = {"crawl": "fetches", "write": "images saved", "resize": "images thumbnailed"}
 
 
 def machine() -> dict[str, Any]:
@@ -32,27 +37,42 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_results(
-    out: Path, rows: list[dict[str, Any]], runs: list[dict[str, Any]], request: dict[str, Any]
-) -> None:
-    """Write results.json (everything) and results.csv (one row per configuration)."""
-    document = {"machine": machine(), "request": request, "rows": rows, "runs": runs}
-    (out / "results.json").write_text(json.dumps(document, indent=2))
-    with (out / "results.csv").open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+def format_alone(rows: list[dict[str, Any]]) -> str:
+    """The stage-alone table: each stage's models ranked by that stage's own time."""
+    header = (
+        f"{'stage':<7}{'model':<11}{'knobs':<12}{'wall s':>7}{'min-max':>12}{'items':>7}"
+        f"{'items/s':>9}{'vs best':>9}  {'cpu s':>6}{'cores':>6}{'peak MB':>8}{'lag max':>8}"
+        f"{'p99':>5}  same"
+    )
+    lines = [header, "-" * len(header)]
+    for members in groups(rows):
+        for row in members:
+            lines.append(
+                f"{row['stage']:<7}{row['model']:<11}{row['knobs']:<12}"
+                f"{row['wall_s']:>7.2f}{row['wall_min_s']:>6.2f}-{row['wall_max_s']:<5.2f}"
+                f"{row['items']:>7}{row['per_s']:>9,.0f}{_vs_best(row):>9}  "
+                f"{row['cpu_s']:>6.2f}{row['cores_used']:>6.2f}{row['peak_rss_mb']:>8.0f}"
+                f"{row['lag_max_ms']:>8.0f}{row['lag_p99_ms']:>5.0f}  "
+                f"{'yes' if row['digest_ok'] else 'NO'}"
+            )
+    return "\n".join(lines)
 
 
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """The side-by-side table printed at the end of compare."""
+def _vs_best(row: dict[str, Any]) -> str:
+    """'1.00x' for the fastest; a '~' marks a gap the repeats do not establish."""
+    mark = {str(Outcome.INCONCLUSIVE): " ~", str(Outcome.FAILS): " ="}
+    return f"{row['vs_best']:.2f}x" + mark.get(row["vs_best_outcome"], "  ")
+
+
+def format_pipeline(rows: list[dict[str, Any]]) -> str:
+    """The whole-pipeline table, one row per configuration."""
     header = (
         f"{'crawl':<11}{'write':<11}{'resize':<11}{'lat':>5}{'conc':>5}{'rw':>3}"
         f"{'wall s':>8}{'min-max':>12}{'fetch/s':>9}{'img/s':>7}{'cpu s':>7}"
         f"{'cores':>6}{'peak MB':>8}{'lag max':>8}{'p99':>6}  same"
     )
     lines = [header, "-" * len(header)]
-    for row in rows:
+    for row in (row for row in rows if row["view"] == "pipeline"):
         lines.append(
             f"{row['crawl']:<11}{row['write']:<11}{row['resize']:<11}"
             f"{row['latency_ms']:>5g}{row['concurrency']:>5}{row['resize_workers']:>3}"
@@ -64,11 +84,104 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def report_compare(out: Path, results: list[dict[str, Any]], request: dict[str, Any]) -> None:
-    """Print the table, write the files and the chart; a digest mismatch is an error."""
+def findings(rows: list[dict[str, Any]]) -> list[str]:
+    """What the tables say, in words: each stage's fastest model and by how much, and, when
+    the whole pipeline was measured too, what that choice changes for the whole run."""
+    said = []
+    for members in groups(rows):
+        said.append(_alone_finding(members))
+        if len(members) > 1:
+            whole = _pipeline_finding(rows, members)
+            said += [whole] if whole else []
+    return said
+
+
+def _alone_finding(members: list[dict[str, Any]]) -> str:
+    best, stage = members[0], members[0]["stage"]
+    text = f"{stage} alone ({best['knobs']}): {best['model']} is fastest, {best['per_s']:,.0f} "
+    text += f"{UNITS[stage]}/s"
+    others = [f"{row['model']} {_slower(row)}" for row in members[1:]]
+    return text + ("; " + ", ".join(others) if others else "") + "."
+
+
+def _slower(row: dict[str, Any]) -> str:
+    outcome = row["vs_best_outcome"]
+    if outcome == Outcome.HOLDS:
+        return f"{row['vs_best']:.2f}x slower"
+    if outcome == Outcome.FAILS:
+        return f"within {MARGIN - 1:.0%} ({row['vs_best']:.2f}x)"
+    return f"{row['vs_best']:.2f}x but inconclusive (the repeats overlap)"
+
+
+def _pipeline_finding(rows: list[dict[str, Any]], members: list[dict[str, Any]]) -> str:
+    """Whether the stage's fastest and slowest models differ in the whole run too."""
+    stage = members[0]["stage"]
+    whole = {
+        row[stage]: row
+        for row in rows
+        if row["view"] == "pipeline"
+        and all(row[other] == members[0][other] for other in STAGES if other != stage)
+        and all(row[knob] == members[0][knob] for knob in STAGE_KNOBS[stage])
+    }
+    fast, slow = members[0]["model"], members[-1]["model"]
+    if fast not in whole or slow not in whole:
+        return ""
+    ratios = paired_ratios(whole[slow]["walls"], whole[fast]["walls"])
+    median = spread(ratios)[0]
+    head = (
+        f"In the whole pipeline, {stage} on {slow} instead of {fast} makes the run "
+        f"{median:.2f}x as long"
+    )
+    if judge(ratios, MARGIN) == Outcome.HOLDS:
+        return head + "."
+    pace = _pacing_stage(rows, stage)
+    reason = f": the {pace} stage sets the pace there" if pace else ""
+    return head + f", a difference the whole run hardly shows{reason}."
+
+
+def _pacing_stage(rows: list[dict[str, Any]], stage: str) -> str:
+    """The stage that takes longest alone on its default model, if it is not stage."""
+    defaults = {
+        row["stage"]: row["wall_s"]
+        for row in rows
+        if row["view"] == "alone" and row["model"] == DEFAULT_MODELS[row["stage"]]
+    }
+    slowest = max(defaults, key=defaults.get, default="")
+    return slowest if slowest != stage else ""
+
+
+def write_results(
+    out: Path, rows: list[dict[str, Any]], runs: list[dict[str, Any]], info: dict[str, Any]
+) -> None:
+    """Write results.json (everything) and results.csv (one row per configuration)."""
+    document = {
+        "machine": machine(),
+        "request": info,
+        "rows": rows,
+        "runs": runs,
+        "findings": findings(rows),
+    }
+    (out / "results.json").write_text(json.dumps(document, indent=2))
+    fields = list(dict.fromkeys(key for row in rows for key in row if key != "walls"))
+    with (out / "results.csv").open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def report_compare(out: Path, results: list[dict[str, Any]], info: dict[str, Any]) -> None:
+    """Print the tables and findings, write the files and the chart; a digest mismatch is
+    an error."""
     rows = aggregate(results)
-    write_results(out, rows, results, request)
-    click.echo(format_table(rows))
+    rank(rows)
+    write_results(out, rows, results, info)
+    if any(row["view"] == "alone" for row in rows):
+        click.echo("Each stage alone, ranked by its own time (~: not a measured difference)")
+        click.echo(format_alone(rows))
+    if any(row["view"] == "pipeline" for row in rows):
+        click.echo("\nThe whole pipeline")
+        click.echo(format_pipeline(rows))
+    click.echo("\n" + "\n".join(findings(rows)))
     charted = plot(rows, out / "chart.png")
     click.echo(
         f"Results in {out}/ (results.json, results.csv"

@@ -57,3 +57,8 @@ def sniff_extension(data: bytes) -> str:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return ".webp"
     return next((ext for magic, ext in _SIGNATURES if data.startswith(magic)), ".bin")
+
+
+def failed_save(original: Original, exc: BaseException) -> Saved:
+    """The record of a save that raised what nobody expected (or whose worker died)."""
+    return Saved(original.url, "", "", len(original.data), ErrorInfo.internal(exc))

@@ -138,6 +138,14 @@ def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
+def failed_resize(saved: Saved, exc: BaseException) -> ImageResult:
+    """The record of thumbnails whose making raised what nobody expected (or whose worker
+    died)."""
+    return ImageResult(
+        saved.url, saved.path, saved.sha256, saved.size, error=ErrorInfo.internal(exc)
+    )
+
+
 def _failed(saved: Saved, kind: ErrorKind, message: str) -> ImageResult:
     error = ErrorInfo(kind, message)
     return ImageResult(saved.url, saved.path, saved.sha256, saved.size, error=error)

@@ -33,7 +33,7 @@ from report.page import (
 from report.run_report import REPORT_FILE
 from report.timeline import COMPARE_RESOLUTION, read_timeline
 
-KNOBS = (*STAGES, "latency_ms", "concurrency", "resize_workers", "write_workers")
+KNOBS = ("view", "stage", *STAGES, "latency_ms", "concurrency", "resize_workers", "write_workers")
 # The comparisons the rules of thumb are about, most telling first: the GIL on CPU work,
 # then slow I/O on one thread against many, then copying bytes to processes.
 PREFERRED = (
@@ -41,7 +41,23 @@ PREFERRED = (
     ("crawl", {"asyncio", "threads"}),
     ("write", {"threads", "processes"}),
 )
-TABLE_COLUMNS = (
+ALONE_COLUMNS = (
+    ("stage", "stage", 0),
+    ("model", "model", 0),
+    ("knobs", "knobs", 0),
+    ("wall_s", "wall s", 2),
+    ("wall_range", "min-max", 2),
+    ("items", "items", 0),
+    ("per_s", "items/s", 0),
+    ("vs_best", "vs fastest", 2),
+    ("cpu_s", "cpu s", 2),
+    ("cores_used", "cores", 2),
+    ("peak_rss_mb", "peak MB", 0),
+    ("lag_max_ms", "lag max ms", 0),
+    ("lag_p99_ms", "p99 ms", 0),
+    ("runs", "runs", 0),
+)
+PIPELINE_COLUMNS = (
     ("crawl", "crawl", 0),
     ("write", "write", 0),
     ("resize", "resize", 0),
@@ -81,6 +97,7 @@ def write_compare_report(compare_dir: Path) -> Path:
     body = "\n".join(
         [
             _header(results, rows, runs),
+            _findings(results),
             _charts(compare_dir),
             _timelines_section(configurations),
             _table(compare_dir, configurations),
@@ -120,7 +137,7 @@ def _configurations(
         ]
         if not members:
             continue
-        members.sort(key=lambda member: number(member[0].get("pipeline_wall_s")))
+        members.sort(key=lambda member: number(member[0].get("wall_s")))
         run, folder = members[(len(members) - 1) // 2]
         configurations.append(Configuration(row, run, folder))
     return configurations
@@ -174,7 +191,7 @@ def _compare_data(configurations: list[Configuration]) -> dict[str, Any]:
 def _label(configuration: Configuration) -> str:
     row = configuration.row
     runs = int(number(row.get("runs"), 1))
-    wall = number(configuration.run.get("pipeline_wall_s"))
+    wall = number(configuration.run.get("wall_s"))
     median = f" (the median run of {runs})" if runs > 1 else ""
     return f"{row.get('label')}: {wall:.2f} s{median}"
 
@@ -245,24 +262,64 @@ def _timelines_section(configurations: list[Configuration]) -> str:
 def _table(compare_dir: Path, configurations: list[Configuration]) -> str:
     if not configurations:
         return '<section id="table"><h2>Configurations</h2><p>No runs.</p></section>'
-    fastest = min(number(c.row.get("wall_s"), float("inf")) for c in configurations)
-    heads = "".join(f"<th>{esc(label)}</th>" for _, label, _ in TABLE_COLUMNS)
+    alone = [c for c in configurations if c.row.get("view") == "alone"]
+    whole = [c for c in configurations if c.row.get("view") != "alone"]
+    parts = []
+    if alone:
+        title = "Each stage alone, ranked by its own time (medians)"
+        parts.append(_table_of(compare_dir, alone, ALONE_COLUMNS, title))
+    if whole:
+        parts.append(
+            _table_of(compare_dir, whole, PIPELINE_COLUMNS, "The whole pipeline (medians)")
+        )
+    return (
+        f'<section id="table">{"".join(parts)}<p class="note">Also in '
+        '<a href="results.csv">results.csv</a> and <a href="results.json">results.json</a>; '
+        "the fastest of each group is in bold; ~ after vs fastest: the repeats overlap the "
+        "fastest's, so the gap is not a measured difference.</p></section>"
+    )
+
+
+def _table_of(
+    compare_dir: Path, configurations: list[Configuration], columns: tuple, title: str
+) -> str:
+    heads = "".join(f"<th>{esc(label)}</th>" for _, label, _ in columns)
     lines = []
     for configuration in configurations:
         row = configuration.row
         values = {**row, "wall_range": (row.get("wall_min_s"), row.get("wall_max_s"))}
-        cells = "".join(_cell(values.get(key), digits) for key, _, digits in TABLE_COLUMNS)
+        if row.get("vs_best_outcome") == "inconclusive":
+            values["vs_best"] = f"{fmt(row.get('vs_best'), 2)} ~"
+        cells = "".join(_cell(values.get(key), digits) for key, _, digits in columns)
         same = '<td class="good">yes</td>' if row.get("digest_ok") else '<td class="bad">NO</td>'
-        best = ' class="best"' if number(row.get("wall_s"), -1) == fastest else ""
+        best = ' class="best"' if _is_fastest(row, configurations) else ""
         lines.append(
             f"<tr{best}>{cells}{same}{_report_cell(compare_dir, configuration.folder)}</tr>"
         )
     return (
-        '<section id="table"><h2>Configurations (medians)</h2><div class="scroll"><table>'
+        f'<h2>{esc(title)}</h2><div class="scroll"><table>'
         f'<tr>{heads}<th>same</th><th class="text">median run</th></tr>{"".join(lines)}'
-        '</table></div><p class="note">Also in <a href="results.csv">results.csv</a> and '
-        '<a href="results.json">results.json</a>; the fastest is in bold.</p></section>'
+        "</table></div>"
     )
+
+
+def _is_fastest(row: dict[str, Any], configurations: list[Configuration]) -> bool:
+    """Fastest of the rows it competes with: the same stage alone at the same knobs, or
+    every whole run."""
+    rivals = [
+        number(c.row.get("wall_s"), float("inf"))
+        for c in configurations
+        if (c.row.get("stage"), c.row.get("knobs")) == (row.get("stage"), row.get("knobs"))
+    ]
+    return number(row.get("wall_s"), -1) == min(rivals, default=-1)
+
+
+def _findings(results: dict[str, Any]) -> str:
+    said = [text for text in results.get("findings") or [] if isinstance(text, str)]
+    if not said:
+        return ""
+    items = "".join(f"<li>{esc(text)}</li>" for text in said)
+    return f'<section id="findings"><h2>What it says</h2><ul>{items}</ul></section>'
 
 
 def _cell(value: Any, digits: int) -> str:
@@ -284,7 +341,7 @@ def _report_cell(compare_dir: Path, folder: Path | None) -> str:
 
 
 SIDE_ROWS = (
-    ("pipeline wall s", lambda run: fmt(run.get("pipeline_wall_s"), 3)),
+    ("wall s", lambda run: fmt(run.get("wall_s"), 3)),
     ("process wall s", lambda run: fmt(run.get("process_wall_s"), 3)),
     ("cpu s", lambda run: fmt(run.get("cpu_s"), 2)),
     ("cores", lambda run: fmt(run.get("cores_used"), 2)),

@@ -90,7 +90,8 @@ def read_timeline(
         return None
     wall_s = max(number(summary.get("wall_s")), 1e-3)
     unit = wall_s / resolution
-    lanes = _declared_lanes(info.get("lanes"))
+    stages = summary.get("stages") if isinstance(summary.get("stages"), dict) else {}
+    lanes = _declared_lanes(info.get("lanes"), list(stages) or list(STAGES))
     end_s = wall_s
     for stage, lane_id, start, end, ok in _spans(path):
         lane = lanes.setdefault(stage, {}).get(lane_id)
@@ -98,7 +99,6 @@ def read_timeline(
             lane = lanes[stage][lane_id] = Lane(lane_id, f"lane {lane_id}", "unknown")
         lane.add(math.floor(start / unit), math.ceil(end / unit), ok, end - start)
         end_s = max(end_s, end)
-    stages = summary.get("stages") if isinstance(summary.get("stages"), dict) else {}
     return {
         "unit": unit,
         "duration": end_s,
@@ -106,9 +106,10 @@ def read_timeline(
     }
 
 
-def _declared_lanes(declared: Any) -> dict[str, dict[int, Lane]]:
-    """summary.json's lanes by stage and lane number (every worker, even one without spans)."""
-    lanes: dict[str, dict[int, Lane]] = {name: {} for name in STAGES}
+def _declared_lanes(declared: Any, ran: list[str]) -> dict[str, dict[int, Lane]]:
+    """summary.json's lanes by stage and lane number (every worker, even one without spans),
+    with a row for every stage that ran (a stage alone: only its own)."""
+    lanes: dict[str, dict[int, Lane]] = {str(name): {} for name in ran}
     if not isinstance(declared, dict):
         return lanes
     for stage, entries in declared.items():

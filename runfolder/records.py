@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from crawler.pages import Page
-from processing.files import write_atomic
+from processing.files import sha256_hex, write_atomic
 from processing.thumbnails import ImageResult
 from stats import Stats
 
@@ -97,6 +97,14 @@ class RunRecorder:
         self._add_to_digest(
             f"image {self._portless(row['url'])} {outcome} {sha256} {shas} {colours}"
         )
+
+    def digest_files(self, folder: str) -> None:
+        """Add every file under run_dir/folder (its path and the SHA-256 of its bytes as they
+        are on disk) to the digest: the proof that two runs wrote the same files."""
+        for path in sorted((self.run_dir / folder).rglob("*")):
+            if path.is_file():
+                relative = path.relative_to(self.run_dir).as_posix()
+                self._add_to_digest(f"file {relative} {sha256_hex(path.read_bytes())}")
 
     def digest(self) -> str:
         """Return the order-independent digest of everything recorded so far."""

@@ -19,7 +19,11 @@ def build_summary(config: RunConfig, stats: Stats) -> dict[str, Any]:
         "counts": {key: stats.get(key) for key in COUNT_KEYS},
         "errors": stats.group("errors"),
         "skipped": stats.group("skipped"),
-        "stages": {name: _stage_row(stats.group(f"stage/{name}"), started) for name in STAGES},
+        "stages": {
+            name: _stage_row(stats.group(f"stage/{name}"), started)
+            for name in STAGES
+            if stats.get(f"stage/{name}/model", None) is not None  # a stage alone: only its own
+        },
         "wall_s": round(stats.get("wall_s"), 3),
         "cpu_s": round(stats.get("cpu_s"), 3),
         "loop_lag": stats.group("loop_lag"),

@@ -63,13 +63,16 @@ class Stub:
 
 
 def compare_into(origin: str, out: Path) -> Path:
-    """A real compare (resize on threads, then processes; each run a child process)."""
+    """A real compare: resize alone on threads, then processes, then the whole pipeline with
+    resize on each (every run a child process)."""
 
     @contextlib.contextmanager
     def open_site(latency_ms: float) -> Iterator[str]:
         yield origin
 
-    plans = [(0, RunPlan(resize=model, concurrency=4)) for model in ("threads", "processes")]
+    models = ("threads", "processes")
+    plans = [(0, RunPlan("alone", "resize", resize=model, concurrency=4)) for model in models]
+    plans += [(0, RunPlan(resize=model, concurrency=4)) for model in models]
     results: list[dict] = []
     out.mkdir(parents=True)
     run_all(plans, RunConfig("", out, sizes=(64,)), open_site, out, Stub(), results)

@@ -13,7 +13,7 @@ from cli import cli
 from tests.conftest import MiniSite, photo_bytes, serving
 
 
-@pytest.mark.parametrize("command", [[], ["crawl"], ["serve"]])
+@pytest.mark.parametrize("command", [[], ["crawl"], ["serve"], ["compare"], ["stage"]])
 def test_help_works_for_every_command(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
@@ -79,6 +79,22 @@ def test_bad_compare_options_exit_2_and_create_nothing(
 ) -> None:
     out = tmp_path / "results"
     result = CliRunner().invoke(cli, ["compare", "--out", str(out), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["write"], "needs --input"),
+        (["crawl"], "needs the URL"),
+        (["fetch", "http://127.0.0.1:9/"], "'fetch' is not one of"),
+    ],
+)
+def test_a_stage_alone_needs_its_input(tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["stage", *args, "--out", str(out)])
     assert result.exit_code == 2
     assert message in result.output
     assert not out.exists()

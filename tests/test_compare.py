@@ -1,4 +1,4 @@
-"""compare: what it plans, and real runs in child processes measured and checked."""
+"""compare: what it plans, and real runs in child processes measured, ranked and checked."""
 
 from __future__ import annotations
 
@@ -10,58 +10,57 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from compare.chart import plot
-from compare.plan import (
-    DEFAULT_MODELS,
-    CompareRequest,
-    RunPlan,
-    aggregate,
-    plan_runs,
-    run_all,
-)
-from compare.results import format_table, machine, write_results
+from compare.chart import alone_panels, plot
+from compare.plan import DEFAULT_MODELS, CompareRequest, RunPlan, aggregate, plan_runs, run_all
+from compare.ranking import rank
+from compare.results import findings, format_alone, format_pipeline, machine, write_results
 from config import RunConfig
+from models.registry import MODEL_NAMES
 from tests.conftest import MiniSite, photo_bytes, serving
 
 
-def test_the_default_plan_swaps_each_stage_through_each_model_once() -> None:
+def test_by_default_each_stage_runs_alone_on_each_model_once() -> None:
     plans = [plan for _, plan in plan_runs(CompareRequest())]
-    assert len(plans) == 10  # 3 stages x 4 models, the all-defaults run counted once
-    assert RunPlan(**DEFAULT_MODELS) in plans
-    assert RunPlan(crawl="threads") in plans and RunPlan(resize="asyncio") in plans
-    assert all(sum(getattr(p, s) != DEFAULT_MODELS[s] for s in DEFAULT_MODELS) <= 1 for p in plans)
+    assert len(plans) == 12  # 3 stages x 4 models
+    assert {(plan.view, plan.stage) for plan in plans} == {
+        ("alone", "crawl"),
+        ("alone", "write"),
+        ("alone", "resize"),
+    }
+    assert {plan.model for plan in plans if plan.stage == "write"} == set(MODEL_NAMES)
 
 
-def test_the_full_matrix_has_all_64_combinations() -> None:
+def test_in_pipeline_adds_the_whole_run_with_one_stage_swapped() -> None:
+    request = CompareRequest(views=("alone", "pipeline"))
+    whole = [plan for _, plan in plan_runs(request) if plan.view == "pipeline"]
+    assert len(whole) == 10  # 3 stages x 4 models, the all-defaults run counted once
+    assert RunPlan(**DEFAULT_MODELS) in whole
+    swapped = [sum(getattr(p, s) != m for s, m in DEFAULT_MODELS.items()) for p in whole]
+    assert max(swapped) == 1
+
+
+def test_the_full_matrix_has_all_64_combinations_of_the_whole_pipeline() -> None:
     plans = {plan for _, plan in plan_runs(CompareRequest(full_matrix=True))}
-    assert len(plans) == 64
+    assert len(plans) == 64 and {plan.view for plan in plans} == {"pipeline"}
 
 
-def test_models_can_be_limited() -> None:
-    request = CompareRequest(stages=("crawl",), models=("asyncio", "threads"))
-    assert [plan.crawl for _, plan in plan_runs(request)] == ["asyncio", "threads"]
-
-
-def test_repeats_are_interleaved_and_sweeps_multiply() -> None:
+def test_a_stage_alone_is_swept_only_over_its_own_knobs() -> None:
     request = CompareRequest(
-        stages=("crawl",), repeat=2, latencies_ms=(0, 50), concurrencies=(4, 64)
+        models=("threads",), latencies_ms=(0, 50), concurrencies=(4, 64), resize_workers=(1, 2)
     )
+    plans = [plan for _, plan in plan_runs(request)]
+    assert [plan.stage for plan in plans].count("crawl") == 4  # 2 latencies x 2 concurrencies
+    assert [plan.stage for plan in plans].count("resize") == 2
+    assert [plan.stage for plan in plans].count("write") == 1
+
+
+def test_repeats_are_interleaved() -> None:
+    request = CompareRequest(stages=("crawl",), repeat=2, latencies_ms=(0, 50))
     planned = plan_runs(request)
-    assert len(planned) == 2 * 4 * 2 * 2
     first_round = [plan for repeat, plan in planned if repeat == 0]
-    assert [plan for repeat, plan in planned if repeat == 1] == first_round
+    assert len(planned) == 2 * len(first_round) == 2 * 4 * 2
     assert planned[: len(first_round)] == [(0, plan) for plan in first_round]
-
-
-@pytest.fixture
-def tiny_site() -> Iterator[str]:
-    site = MiniSite()
-    site.add_page("/", links=["/a"], images=["/x.jpg"])
-    site.add_page("/a", images=["/y.jpg", "/x.jpg"])
-    site.add_bytes("/x.jpg", photo_bytes((400, 300)))
-    site.add_bytes("/y.jpg", photo_bytes((300, 400)))
-    with serving(site.app) as origin:
-        yield origin
+    assert [plan for repeat, plan in planned if repeat == 1] == first_round
 
 
 class Counting:
@@ -77,51 +76,168 @@ class Counting:
         self.text = text
 
 
-def test_runs_in_child_processes_are_measured_and_agree(tiny_site: str, tmp_path: Path) -> None:
-    plans = [
-        (0, RunPlan(resize="threads", concurrency=4)),
-        (0, RunPlan(resize="processes", concurrency=4)),
-        (1, RunPlan(resize="threads", concurrency=4)),
-    ]
+def serve_as_is(origin: str):
+    """An open_site for run_all that always yields the same running site."""
 
     @contextlib.contextmanager
     def open_site(latency_ms: float) -> Iterator[str]:
-        yield tiny_site
+        yield origin
 
-    progress = Counting()
+    return open_site
+
+
+@pytest.fixture(scope="module")
+def small_site() -> Iterator[str]:
+    """Four pages, six images (one broken, one shown under two URLs)."""
+    site = MiniSite()
+    images = {f"/i{index}.jpg": photo_bytes((300 + 40 * index, 200)) for index in range(4)}
+    images["/copy.jpg"] = images["/i0.jpg"]
+    images["/broken.jpg"] = b"\xff\xd8\xff not really"
+    for path, data in images.items():
+        site.add_bytes(path, data)
+    site.add_page("/", links=["/a", "/b", "/c"], images=["/i0.jpg", "/broken.jpg"])
+    site.add_page("/a", images=["/i1.jpg", "/copy.jpg"])
+    site.add_page("/b", images=["/i2.jpg"])
+    site.add_page("/c", images=["/i3.jpg", "/i0.jpg"])
+    with serving(site.app) as origin:
+        yield origin
+
+
+@pytest.fixture(scope="module")
+def compared(small_site: str, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    """Every stage alone on every model once, plus the whole pipeline with resize swapped."""
+    out = tmp_path_factory.mktemp("compare")
+    knobs = {"concurrencies": (4,), "resize_workers": (2,), "write_workers": (2,)}
+    alone = CompareRequest(**knobs)
+    whole = CompareRequest(
+        views=("pipeline",), stages=("resize",), models=("threads", "processes"), **knobs
+    )
+    plans = [*plan_runs(alone), *plan_runs(whole)]
     results: list[dict] = []
-    run_all(plans, RunConfig("", tmp_path, sizes=(64,)), open_site, tmp_path, progress, results)
-    assert progress.updates == 3
+    progress = Counting()
+    run_all(plans, RunConfig("", out, sizes=(64,)), serve_as_is(small_site), out, progress, results)
+    assert progress.updates == len(plans)
+    return results
+
+
+def test_every_model_of_every_stage_alone_gives_the_same_outputs(compared: list[dict]) -> None:
+    results = compared
     rows = aggregate(results)
-    assert [row["resize"] for row in rows] == ["threads", "processes"]
-    assert rows[0]["runs"] == 2
-    assert all(row["digest_ok"] for row in rows)
-    for row in rows:
-        assert row["wall_min_s"] <= row["wall_s"] <= row["wall_max_s"]
-        assert row["cpu_s"] > 0 and row["peak_rss_mb"] > 10
-        assert row["resize_per_s"] > 0
+    alone = [row for row in rows if row["view"] == "alone"]
+    assert len(alone) == 12 and all(row["digest_ok"] for row in alone)
+    for stage in ("crawl", "write", "resize"):
+        digests = {r["digest"] for r in results if r["plan"]["stage"] == stage}
+        assert len(digests) == 1, stage
+    # The proof covers the files each stage wrote, byte for byte.
+    for stage, folder in (("write", "originals"), ("resize", "thumbnails")):
+        written = [
+            {p.relative_to(Path(r["run_dir"])): p.read_bytes() for p in _files(r, folder)}
+            for r in results
+            if r["plan"]["stage"] == stage
+        ]
+        assert written[0] and all(files == written[0] for files in written)
+    alone_results = [r for r in results if r["plan"]["view"] == "alone"]
+    counts = {r["plan"]["stage"]: r["stages"][r["plan"]["stage"]]["items"] for r in alone_results}
+    assert counts == {"crawl": 11, "write": 6, "resize": 6}  # crawl: robots.txt, 4 pages, 6 images
+
+
+def _files(result: dict, folder: str) -> list[Path]:
+    return sorted(p for p in (Path(result["run_dir"]) / folder).rglob("*") if p.is_file())
+
+
+def test_a_stage_alone_is_measured_by_its_own_window(compared: list[dict]) -> None:
+    results = compared
+    for result in results:
+        if result["plan"]["view"] == "alone":
+            assert 0 < result["wall_s"] <= result["process_wall_s"]
+            assert result["cpu_s"] > 0 and result["peak_rss_mb"] > 10
+            assert list(result["stages"]) == [result["plan"]["stage"]]
+
+
+def test_the_files_tables_and_chart_rank_each_stage_by_its_own_time(
+    compared: list[dict], tmp_path: Path
+) -> None:
+    results = compared
+    rows = aggregate(results)
+    rank(rows)
     write_results(tmp_path, rows, results, {"note": "test"})
     document = json.loads((tmp_path / "results.json").read_text())
     assert document["machine"]["cores"] == machine()["cores"]
-    assert len(document["runs"]) == 3
-    assert (tmp_path / "results.csv").read_text().count("\n") == 3
-    assert "processes" in format_table(rows)
+    assert len(document["runs"]) == len(results) and document["findings"]
+    assert (tmp_path / "results.csv").read_text().count("\n") == len(rows) + 1
+    assert "resize" in format_alone(rows) and "processes" in format_pipeline(rows)
+    for _, _, members, _ in alone_panels(rows):
+        walls = [row["wall_s"] for row in members]
+        rates = [row["per_s"] for row in members]
+        assert walls == sorted(walls)  # fastest first: a shorter bar is a faster model
+        assert rates == sorted(rates, reverse=True)
     assert plot(rows, tmp_path / "chart.png")
     with Image.open(tmp_path / "chart.png") as chart:
         assert chart.format == "PNG" and chart.width > 500
 
 
-def test_a_digest_mismatch_is_flagged() -> None:
-    run = {
-        "plan": {},
-        "label": "x",
-        "pipeline_wall_s": 1.0,
-        "process_wall_s": 1.2,
-        "cpu_s": 1.0,
-        "cores_used": 1.0,
-        "peak_rss_mb": 50.0,
-        "loop_lag": {"max_ms": 1.0, "p99_ms": 1.0},
-        "stages": {s: {"per_s": 1.0, "busy_s": 1.0} for s in ("crawl", "write", "resize")},
+def test_an_asyncio_crawl_outpaces_a_sequential_one_on_a_slow_site(tmp_path: Path) -> None:
+    site = MiniSite()
+    paths = [f"/p{index}" for index in range(40)]
+    site.add_page("/", links=paths)
+    for path in paths:
+        site.add_page(path, links=paths[:3])
+    site.delay_s = 0.02  # every answer takes 20 ms: waiting is what concurrency overlaps
+    plans = [
+        (0, RunPlan("alone", "crawl", crawl=model, concurrency=16))
+        for model in ("asyncio", "sequential")
+    ]
+    results: list[dict] = []
+    with serving(site.app) as origin:
+        run_all(plans, RunConfig("", tmp_path), serve_as_is(origin), tmp_path, Counting(), results)
+    rates = {r["plan"]["crawl"]: r["stages"]["crawl"]["items"] / r["wall_s"] for r in results}
+    assert rates["asyncio"] >= 2 * rates["sequential"]
+
+
+def row(stage: str, model: str, walls: list[float], view: str = "alone", **extra: object) -> dict:
+    """A synthetic aggregated row, as compare.plan.aggregate makes them."""
+    plan = {**DEFAULT_MODELS, **({stage: model} if stage else {})}
+    return {
+        **plan,
+        "view": view,
+        "stage": stage if view == "alone" else "",
+        "model": model,
+        "knobs": "k",
+        "label": f"{view} {stage} {model}",
+        "walls": walls,
+        "wall_s": sorted(walls)[len(walls) // 2],
+        "items": 100,
+        "per_s": 100 / sorted(walls)[len(walls) // 2],
+        "latency_ms": 0.0,
+        "concurrency": 64,
+        "resize_workers": 2,
+        "write_workers": 4,
+        **extra,
     }
-    rows = aggregate([{**run, "digest": "a"}, {**run, "label": "y", "digest": "b"}])
-    assert [row["digest_ok"] for row in rows] == [True, False]
+
+
+def test_a_gap_the_repeats_do_not_establish_is_called_inconclusive() -> None:
+    rows = [
+        row("crawl", "asyncio", [1.0, 1.0, 1.0]),
+        row("crawl", "threads", [1.5, 1.6, 1.55]),
+        row("crawl", "sequential", [1.02, 1.3, 0.99]),
+    ]
+    rank(rows)
+    outcomes = {r["model"]: r["vs_best_outcome"] for r in rows}
+    assert outcomes == {"asyncio": "", "threads": "holds", "sequential": "inconclusive"}
+    said = findings(rows)[0]
+    assert "threads 1.55x slower" in said and "sequential 1.02x but inconclusive" in said
+
+
+def test_when_a_stage_is_not_the_bottleneck_the_findings_say_so() -> None:
+    rows = [
+        row("crawl", "asyncio", [0.4, 0.4, 0.4]),
+        row("crawl", "sequential", [1.0, 1.0, 1.0]),
+        row("resize", "processes", [2.5, 2.5, 2.5]),
+        row("", "asyncio", [3.0, 3.1, 3.0], view="pipeline", crawl="asyncio"),
+        row("", "sequential", [3.05, 3.0, 3.1], view="pipeline", crawl="sequential"),
+    ]
+    rank(rows)
+    said = " ".join(findings(rows))
+    assert "crawl on sequential instead of asyncio makes the run" in said
+    assert "hardly shows: the resize stage sets the pace there" in said

@@ -165,7 +165,10 @@ def test_the_compare_report_shows_chart_table_runs_and_two_timelines(compared: P
     tags = Tags(html)
     assert [img["src"] for img in tags.named("img")] == ["chart.png"]
     results = json.loads((compared / "results.json").read_text())
-    assert section(html, "table").count("<tr") == 1 + len(results["rows"])
+    tables = {row["view"] for row in results["rows"]}
+    assert tables == {"alone", "pipeline"}
+    assert section(html, "table").count("<tr") == len(tables) + len(results["rows"])
+    assert section(html, "findings").count("<li>") == len(results["findings"]) >= 2
     side = section(html, "runs").split("<tr")[1:]
     assert all(row.count("<td") == 1 + len(results["runs"]) for row in side)
     for href in (a["href"] for a in tags.named("a")):
@@ -174,7 +177,7 @@ def test_the_compare_report_shows_chart_table_runs_and_two_timelines(compared: P
     assert [run["label"].split(":")[0] for run in data["runs"]] == [
         row["label"] for row in results["rows"]
     ]
-    assert data["pair"] == [0, 1]  # threads against processes for resize
+    assert data["pair"] == [0, 1]  # resize alone, threads against processes
     for run in data["runs"]:
         crawled = compared / "runs" / run["key"]
         summary = json.loads((crawled / "summary.json").read_text())

@@ -1,0 +1,31 @@
+"""Rank each stage's models by that stage's own time, and say when a gap is only noise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from measure.verdict import judge, paired_ratios, spread
+
+# Differences under this share are not worth a ranking, even when they are repeatable.
+MARGIN = 1.05
+
+
+def groups(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """The alone rows that compete with each other (one stage at the same knobs), fastest
+    first."""
+    alone = [row for row in rows if row["view"] == "alone"]
+    for key in dict.fromkeys((row["stage"], row["knobs"]) for row in alone):
+        members = [row for row in alone if (row["stage"], row["knobs"]) == key]
+        yield sorted(members, key=lambda row: row["wall_s"])
+
+
+def rank(rows: list[dict[str, Any]]) -> None:
+    """Give each alone row its place against the fastest of its group: `vs_best` (median
+    of the paired ratios of wall times) and `vs_best_outcome` (is it really slower?)."""
+    for members in groups(rows):
+        best = members[0]
+        for row in members:
+            ratios = paired_ratios(row["walls"], best["walls"])
+            row["vs_best"] = round(spread(ratios)[0], 2)
+            row["vs_best_outcome"] = str(judge(ratios, MARGIN)) if row is not best else ""
