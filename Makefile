@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: setup crawl serve compare report bench bench-load browser test lint clean
+.PHONY: setup crawl serve compare claims report bench bench-load browser test lint clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ serve: $(STAMP)
 
 compare: $(STAMP)
 	$(BIN)/python pipeline.py compare $(ARGS)
+
+# Each rule of thumb of shared/CLAIMS.md tested here: ten verdicts (about 2 minutes).
+claims: $(STAMP)
+	$(BIN)/python pipeline.py claims $(ARGS)
 
 # The newest run's report.html (a crawl's or a compare's): its path, opened if there is a display.
 report: $(STAMP)

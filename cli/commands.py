@@ -22,8 +22,14 @@ import click
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from claims.catalogue import CLAIMS
+from claims.lab import FULL, QUICK, Lab
+from claims.probes import ProbeFailed
+from claims.run import format_claims, run_claims, write_claims
 from cli.options import (
+    CLAIMS_SITE,
     checked_url,
+    claims_options,
     compare_options,
     config_from_options,
     crawl_options,
@@ -33,7 +39,7 @@ from cli.options import (
 )
 from compare.alone import ALONE_STAGES, run_alone
 from compare.plan import CompareRequest, plan_runs, run_all
-from compare.results import report_compare
+from compare.results import machine, report_compare
 from config import STAGES, RunConfig
 from crawler.crawl import SiteUnreachable
 from measure.progress import Progress
@@ -259,6 +265,36 @@ def _start_url_of(run_dir: Path) -> str:
         raise click.BadParameter(str(exc), param_hint="--input") from None
 
 
+@cli.command()
+@claims_options
+def claims(quick: bool, ids: tuple[int, ...], out: Path | None, **options: Any) -> None:
+    """Test each rule of thumb about Python concurrency on this machine: one verdict each
+    (holds, holds with a caveat, fails, inconclusive), its numbers and how to reproduce it."""
+    from testsite import ServeOptions, site_process
+
+    size = CLAIMS_SITE["quick" if quick else "full"]
+    spec = _site_spec({**size, **{key: value for key, value in options.items() if value}})
+    folder = run_folder(out, prefix="claims-")
+
+    def open_site(latency_ms: float) -> Any:
+        return site_process(spec, ServeOptions(latency_ms=latency_ms), SITE_CACHE)
+
+    lab = Lab(QUICK if quick else FULL, folder, open_site)
+    about = machine()
+    try:
+        findings = run_claims(lab, ids or sorted(CLAIMS), _measuring)
+    except (RuntimeError, ProbeFailed) as exc:
+        raise click.ClickException(str(exc)) from None
+    write_claims(folder, findings, about)
+    click.echo(format_claims(findings, about))
+    _write_report(folder)
+    click.echo(f"Results in {folder}/ (claims.json, report.html)")
+
+
+def _measuring(experiment: str) -> None:
+    click.echo(f"measuring: {experiment}", err=True)
+
+
 def _site_spec(options: dict[str, Any]) -> Any:
     """The local site the --site-pages, --site-images and --seed options describe."""
     from testsite import SiteSpec  # loads aiohttp: only when a site is wanted
@@ -306,11 +342,10 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
 
 def _write_report(folder: Path) -> None:
     """Write folder's report.html; a failure costs the report, never the run's results."""
-    from report import write_compare_report, write_run_report  # only when a run is done
+    from report import write_report  # only when a run is done
 
-    write = write_run_report if (folder / "summary.json").is_file() else write_compare_report
     try:
-        click.echo(f"Report: {write(folder)}")
+        click.echo(f"Report: {write_report(folder)}")
     except OSError as exc:
         LOGGER.warning("report.html not written: %s", exc)
 

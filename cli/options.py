@@ -394,3 +394,42 @@ site_options = bundle(
     ),
 )
 """The options that shape the local test site, shared by `serve` and `crawl`."""
+
+
+# The claims' local site: pages enough for concurrency to matter, photos enough to resize.
+CLAIMS_SITE = {
+    "full": {"site_pages": 300, "site_images": 30, "seed": SITE.seed},
+    "quick": {"site_pages": 120, "site_images": 12, "seed": SITE.seed},
+}
+
+claims_options = bundle(
+    click.option(
+        "--quick",
+        is_flag=True,
+        help="Smaller inputs and work (about a minute); the verdicts say they are quick.",
+    ),
+    click.option(
+        "--claim",
+        "ids",
+        multiple=True,
+        type=click.IntRange(1, 10),
+        help="Test only this claim (repeat the option for more).  [default: all ten]",
+    ),
+    click.option(
+        "--site-pages",
+        type=click.IntRange(1, 1_000_000),
+        help="Pages on the local test site.  [default: 300, --quick 120]",
+    ),
+    click.option(
+        "--site-images",
+        type=click.IntRange(1, 100_000),
+        help="Images on the local test site.  [default: 30, --quick 12]",
+    ),
+    click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Folder for claims.json and report.html; must be new or empty.  "
+        "[default: output/claims-<timestamp>]",
+    ),
+)
+"""What claims tests and on which site."""

@@ -45,6 +45,8 @@ STAGE_KNOBS = {
     "write": ("write_workers",),
     "resize": ("resize_workers",),
 }
+# The RunPlan field that holds each stage's workers (the crawl's: requests in flight).
+WORKERS = {"crawl": "concurrency", "write": "write_workers", "resize": "resize_workers"}
 SWEEPS = {"latency_ms": "latencies_ms", "concurrency": "concurrencies"}
 KNOB_LABELS = {
     "latency_ms": "{:g}ms",
@@ -182,10 +184,12 @@ def _swept(request: CompareRequest, choices: Iterable[dict[str, str]]) -> Iterat
             )
 
 
-def child_command(config: RunConfig, plan: RunPlan, input_dir: Path) -> list[str]:
-    """The command that runs plan's config in a child process, quietly: the whole `crawl`,
-    or one `stage` alone (write and resize reading input_dir)."""
-    command = [sys.executable, "-m", "cli"]
+def child_command(
+    config: RunConfig, plan: RunPlan, input_dir: Path, python: str = sys.executable
+) -> list[str]:
+    """The command that runs plan's config in a child process of python, quietly: the whole
+    `crawl`, or one `stage` alone (write and resize reading input_dir)."""
+    command = [python, "-m", "cli"]
     if plan.view == "pipeline":
         return [*command, "crawl", "--quiet", *command_line(config)]
     inputs = [] if plan.stage == "crawl" else ["--input", str(input_dir)]

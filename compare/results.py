@@ -114,29 +114,36 @@ def _slower(row: dict[str, Any]) -> str:
 
 
 def _pipeline_finding(rows: list[dict[str, Any]], members: list[dict[str, Any]]) -> str:
-    """Whether the stage's fastest and slowest models differ in the whole run too."""
-    stage = members[0]["stage"]
+    """How long the whole run takes with the stage on each model, against its fastest model
+    alone; and, where a gap the stage shows alone disappears in the whole run, why."""
+    stage, fast = members[0]["stage"], members[0]["model"]
     whole = {
         row[stage]: row
         for row in rows
         if row["view"] == "pipeline"
-        and all(row[other] == members[0][other] for other in STAGES if other != stage)
+        and all(row[other] == DEFAULT_MODELS[other] for other in STAGES if other != stage)
         and all(row[knob] == members[0][knob] for knob in STAGE_KNOBS[stage])
     }
-    fast, slow = members[0]["model"], members[-1]["model"]
-    if fast not in whole or slow not in whole:
+    if fast not in whole:
         return ""
-    ratios = paired_ratios(whole[slow]["walls"], whole[fast]["walls"])
-    median = spread(ratios)[0]
-    head = (
-        f"In the whole pipeline, {stage} on {slow} instead of {fast} makes the run "
-        f"{median:.2f}x as long"
-    )
-    if judge(ratios, MARGIN) == Outcome.HOLDS:
-        return head + "."
+    parts, hidden = [], []
+    for row in (row for row in members[1:] if row["model"] in whole):
+        ratios = paired_ratios(whole[row["model"]]["walls"], whole[fast]["walls"])
+        shows = judge(ratios, MARGIN) == Outcome.HOLDS
+        faster = judge(ratios, at_most=1 / MARGIN) == Outcome.HOLDS
+        note = "" if shows else " (faster here)" if faster else " (no clear difference)"
+        parts.append(f"{row['model']} {spread(ratios)[0]:.2f}x{note}")
+        if row["vs_best_outcome"] == Outcome.HOLDS and not shows:
+            hidden.append(row["model"])
+    if not parts:
+        return ""
+    text = f"In the whole pipeline, {stage} on each model makes the run, against {fast}: "
+    text += ", ".join(parts) + " as long."
     pace = _pacing_stage(rows, stage)
-    reason = f": the {pace} stage sets the pace there" if pace else ""
-    return head + f", a difference the whole run hardly shows{reason}."
+    if hidden:
+        reason = f": the {pace} stage sets its pace" if pace else ""
+        text += f" What {stage} alone shows for {', '.join(hidden)} hardly shows there{reason}."
+    return text
 
 
 def _pacing_stage(rows: list[dict[str, Any]], stage: str) -> str:

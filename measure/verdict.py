@@ -20,13 +20,20 @@ class Outcome(StrEnum):
     INCONCLUSIVE = "inconclusive"
 
 
-def judge(values: Sequence[float], at_least: float) -> Outcome:
-    """HOLDS when every repeat reaches at_least, FAILS when none does, else INCONCLUSIVE."""
-    if min(values) >= at_least:
+def judge(
+    values: Sequence[float], at_least: float | None = None, at_most: float | None = None
+) -> Outcome:
+    """Against at_least: HOLDS when every repeat reaches it, FAILS when none does, else
+    INCONCLUSIVE. Against at_most, the same for staying at or under it."""
+    if at_least is not None:
+        low, high = min(values) >= at_least, max(values) >= at_least
+    elif at_most is not None:
+        low, high = max(values) <= at_most, min(values) <= at_most
+    else:
+        raise ValueError("judge needs a threshold: at_least or at_most")
+    if low:
         return Outcome.HOLDS
-    if max(values) < at_least:
-        return Outcome.FAILS
-    return Outcome.INCONCLUSIVE
+    return Outcome.INCONCLUSIVE if high else Outcome.FAILS
 
 
 def paired_ratios(numerators: Sequence[float], denominators: Sequence[float]) -> list[float]:

@@ -59,11 +59,16 @@ class StageStats:
         self._stats.max(self._key + "finished", time.perf_counter())
         if span is not None:
             self._stats.inc(self._key + "busy_s", span.busy_s)
+            # Where the workers themselves started and ended (one clock for every process):
+            # the stage's work without the wait for a worker to start.
+            self._stats.min(self._key + "first_start", span.start)
+            self._stats.max(self._key + "last_end", span.end)
             if self._timeline is not None:
                 self._timeline.add(self.name, span, not failed)
 
     def value(self, name: str) -> float:
-        """One of the stage's numbers: items, errors, busy_s, started or finished."""
+        """One of the stage's numbers: items, errors, busy_s, started, finished, first_start
+        or last_end."""
         return self._stats.get(self._key + name, 0)
 
     @property

@@ -1,8 +1,8 @@
 """`python -m report [OUTPUT]`: print the newest run's report.html; open it if there is a display.
 
-The newest run is the folder under OUTPUT (default output/) whose summary.json (a crawl) or
-results.json (a compare) was written last. A run made before reports existed, or whose
-report is older than its results, gets its report written first.
+The newest run is the folder under OUTPUT (default output/) whose summary.json (a crawl),
+results.json (a compare) or claims.json (claims) was written last. A run made before
+reports existed, or whose report is older than its results, gets its report written first.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from pathlib import Path
 
 import click
 
-from report.compare_report_html import write_compare_report
-from report.run_report import REPORT_FILE, write_run_report
-
-RESULT_FILES = {"summary.json": write_run_report, "results.json": write_compare_report}
+from report import RESULT_FILES
+from report.run_report import REPORT_FILE
 
 
 def newest_run(output: Path) -> Path | None:

@@ -99,7 +99,7 @@ def write_compare_report(compare_dir: Path) -> Path:
             _header(results, rows, runs),
             _findings(results),
             _charts(compare_dir),
-            _timelines_section(configurations),
+            timelines_section(bool(configurations)),
             _table(compare_dir, configurations),
             _side_by_side(compare_dir, runs, folders),
         ]
@@ -242,11 +242,13 @@ def _charts(compare_dir: Path) -> str:
     return f'<section id="charts"><h2>Chart</h2>{images}</section>'
 
 
-def _timelines_section(configurations: list[Configuration]) -> str:
-    if not configurations:
+def timelines_section(show: bool, title: str = "Two runs, one time axis") -> str:
+    """Two pickers and two timelines one above the other, drawn by the page's script from
+    the embedded compare data (empty when show is false)."""
+    if not show:
         return ""
     return (
-        '<section id="timelines"><h2>Two runs, one time axis</h2>'
+        f'<section id="timelines"><h2>{esc(title)}</h2>'
         '<div class="pickers"><label>A <select id="pick-a"></select></label>'
         '<label>B <select id="pick-b"></select></label></div>'
         f'<div class="tl-tools">{legend()}<button type="button" data-reset="compare">zoom out'

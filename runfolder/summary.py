@@ -35,7 +35,9 @@ def build_summary(config: RunConfig, stats: Stats) -> dict[str, Any]:
 
 
 def _stage_row(stage: dict[str, Any], run_started: float) -> dict[str, Any]:
-    """One stage's costs; start_s and end_s are seconds since the run started."""
+    """One stage's costs; start_s and end_s are seconds since the run started. wall_s runs
+    from the first item taken to the last one done; work_s from the moment a worker began
+    the first to the moment one finished the last (a pool's start-up left out)."""
     started = stage.get("started", run_started)
     finished = stage.get("finished", run_started)
     wall_s = finished - started if "started" in stage and "finished" in stage else 0.0
@@ -47,6 +49,7 @@ def _stage_row(stage: dict[str, Any], run_started: float) -> dict[str, Any]:
         "errors": stage.get("errors", 0),
         "busy_s": round(stage.get("busy_s", 0.0), 3),
         "wall_s": round(wall_s, 3),
+        "work_s": round(stage.get("last_end", 0.0) - stage.get("first_start", 0.0), 3),
         "per_s": round(items / wall_s if wall_s else 0.0, 1),
         "start_s": round(started - run_started, 3),
         "end_s": round(finished - run_started, 3),

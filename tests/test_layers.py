@@ -17,7 +17,9 @@ LAYERS = (
     {"runfolder", "measure"},
     {"models"},
     {"pipeline"},
-    {"compare", "report"},
+    {"compare"},
+    {"claims"},
+    {"report"},
     {"cli"},
 )
 LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}

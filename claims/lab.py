@@ -1,0 +1,139 @@
+"""The claims' laboratory: every measurement in a fresh child process, side by side.
+
+An experiment is a set of alternatives: a probe with its parameters (claims.probes), or one
+stage alone on one model (compare.alone, as compare runs it). The lab runs each alternative
+once per repeat, interleaved (A B C A B C) after the site and input are warm, each in a fresh
+interpreter, and keeps every measurement, so that ratios can be paired repeat by repeat.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from claims.probes import run_probe
+from compare.plan import WORKERS, RunPlan, child_command, prepare_input, run_one
+from config import RunConfig
+from crawler.crawl import CrawlSettings
+
+Measurement = dict[str, Any]
+Series = dict[str, list[Measurement]]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each experiment does: FULL for `claims`, QUICK for `claims --quick`."""
+
+    quick: bool
+    repeats: int
+    spin_loops: int  # pure-Python work of one CPU-bound worker
+    payload_bytes: int  # one item handed to a worker
+    handoff_items: int
+    round_trips: int
+    sleep_s: float
+    lag_loops: int  # pure-Python work that blocks, or not, the event loop
+    slow_latency_ms: float  # a slow site: waiting dominates
+    narrow: int  # requests in flight on the slow site, moderate and wide
+    wide: int
+    await_latency_ms: float
+    await_pages: int
+    await_concurrency: int
+    fast_concurrency: int
+
+
+FULL = Sizes(
+    quick=False,
+    repeats=3,
+    spin_loops=8_000_000,
+    payload_bytes=4_000_000,
+    handoff_items=60,
+    round_trips=20_000,
+    sleep_s=0.2,
+    lag_loops=2_000_000,
+    slow_latency_ms=50,
+    narrow=16,
+    wide=256,
+    await_latency_ms=20,
+    await_pages=40,
+    await_concurrency=16,
+    fast_concurrency=16,
+)
+QUICK = Sizes(
+    quick=True,
+    repeats=3,
+    spin_loops=2_000_000,
+    payload_bytes=4_000_000,
+    handoff_items=20,
+    round_trips=5_000,
+    sleep_s=0.05,
+    lag_loops=1_000_000,
+    slow_latency_ms=30,
+    narrow=8,
+    wide=64,
+    await_latency_ms=20,
+    await_pages=15,
+    await_concurrency=8,
+    fast_concurrency=8,
+)
+
+
+class Lab:
+    """Runs experiments' alternatives interleaved, in fresh processes of one interpreter."""
+
+    def __init__(self, sizes: Sizes, folder: Path, open_site: Any, python: str = "") -> None:
+        self.sizes = sizes
+        self.folder = folder
+        self.open_site = open_site  # open_site(latency_ms): a context manager -> origin
+        self.python = python or sys.executable
+        self._runs = 0
+        self._input: Path | None = None
+
+    def interleave(self, alternatives: dict[str, Callable[[], Measurement]]) -> Series:
+        """Each alternative once per repeat, in turn; every measurement, by name."""
+        series: Series = {name: [] for name in alternatives}
+        for _ in range(self.sizes.repeats):
+            for name, measure in alternatives.items():
+                series[name].append(measure())
+        return series
+
+    def probe(self, name: str, **params: Any) -> Callable[[], Measurement]:
+        """A probe with these parameters, to run in a fresh process."""
+        return lambda: run_probe(name, python=self.python, **params)
+
+    def stage(
+        self, stage: str, model: str, workers: int, url: str = "", **config: Any
+    ) -> Callable[[], Measurement]:
+        """One stage alone on model with workers, to run in a fresh process; config sets
+        RunConfig fields (analysis, crawling). The crawl fetches url; the others read the
+        input (made on first use)."""
+        plan = RunPlan("alone", stage, **{stage: model, WORKERS[stage]: workers})
+
+        def measure() -> Measurement:
+            self._runs += 1
+            run_dir = self.folder / "runs" / f"{self._runs:03d}-{stage}-{model}-{workers}"
+            base = replace(RunConfig("", run_dir, sizes=(128, 256)), **config)
+            input_dir = self.input() if stage != "crawl" else self.folder
+            run = plan.config(base, url or self._input_url(), run_dir)
+            command = child_command(run, plan, input_dir, self.python)
+            return {**run_one(command, run_dir, plan.label), "run_dir": str(run_dir)}
+
+        return measure
+
+    def input(self) -> Path:
+        """The write and resize stages' input: one crawl of the site (made once)."""
+        if self._input is None:
+            base = RunConfig("", self.folder)
+            self._input = prepare_input(base, self.open_site, self.folder / "input")
+        return self._input
+
+    def _input_url(self) -> str:
+        return json.loads((self.input() / "summary.json").read_text())["start_url"]
+
+
+def limited(max_pages: int) -> dict[str, Any]:
+    """RunConfig fields for a crawl that stops admitting pages after max_pages."""
+    return {"crawling": CrawlSettings(max_pages=max_pages)}
