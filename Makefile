@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+VENV_FT := .venv-ft
+FT_STAMP := $(VENV_FT)/.installed
 ARGS ?=
 
-.PHONY: setup crawl serve compare claims report bench bench-load browser test lint clean
+.PHONY: setup freethreaded crawl serve compare claims report bench bench-load browser test lint clean
 
 setup: $(STAMP)
 
@@ -15,6 +17,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,plot]'
 	touch $(STAMP)
+
+# A free-threaded CPython (no GIL): fetched with uv where it can download interpreters, else
+# built from Debian's source package of python3.13 (about 3 minutes, once per machine: it is
+# cached in ~/.cache/concurrency-demo); then .venv-ft with the project in it.
+freethreaded: $(FT_STAMP)
+
+$(FT_STAMP): pyproject.toml interpreters/freethreaded.sh
+	@python_ft=$$(bash interpreters/freethreaded.sh) && rm -rf $(VENV_FT) && \
+		echo "making $(VENV_FT) with $$python_ft" && $$python_ft -m venv $(VENV_FT)
+	$(VENV_FT)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_FT)/bin/python -m pip install --quiet --prefer-binary -e .
+	$(VENV_FT)/bin/python -c 'import sys; assert not sys._is_gil_enabled(), "the GIL is on"'
+	touch $(FT_STAMP)
 
 crawl: $(STAMP)
 	$(BIN)/python pipeline.py crawl $(ARGS)
@@ -54,5 +69,5 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) output .cache .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(VENV_FT) output .cache .pytest_cache .ruff_cache *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -84,13 +84,21 @@ QUICK = Sizes(
 class Lab:
     """Runs experiments' alternatives interleaved, in fresh processes of one interpreter."""
 
-    def __init__(self, sizes: Sizes, folder: Path, open_site: Any, python: str = "") -> None:
+    def __init__(
+        self,
+        sizes: Sizes,
+        folder: Path,
+        open_site: Any,
+        python: str = "",
+        inputs_from: Lab | None = None,
+    ) -> None:
         self.sizes = sizes
         self.folder = folder
         self.open_site = open_site  # open_site(latency_ms): a context manager -> origin
         self.python = python or sys.executable
         self._runs = 0
         self._input: Path | None = None
+        self._inputs_from = inputs_from  # a lab whose input to share: the same bytes
 
     def interleave(self, alternatives: dict[str, Callable[[], Measurement]]) -> Series:
         """Each alternative once per repeat, in turn; every measurement, by name."""
@@ -110,7 +118,9 @@ class Lab:
         """One stage alone on model with workers, to run in a fresh process; config sets
         RunConfig fields (analysis, crawling). The crawl fetches url; the others read the
         input (made on first use)."""
-        plan = RunPlan("alone", stage, **{stage: model, WORKERS[stage]: workers})
+        plan = RunPlan(
+            "alone", stage, **{stage: model, WORKERS[stage]: workers}, python=self.python
+        )
 
         def measure() -> Measurement:
             self._runs += 1
@@ -118,13 +128,15 @@ class Lab:
             base = replace(RunConfig("", run_dir, sizes=(128, 256)), **config)
             input_dir = self.input() if stage != "crawl" else self.folder
             run = plan.config(base, url or self._input_url(), run_dir)
-            command = child_command(run, plan, input_dir, self.python)
+            command = child_command(run, plan, input_dir)
             return {**run_one(command, run_dir, plan.label), "run_dir": str(run_dir)}
 
         return measure
 
     def input(self) -> Path:
         """The write and resize stages' input: one crawl of the site (made once)."""
+        if self._input is None and self._inputs_from is not None:
+            self._input = self._inputs_from.input()
         if self._input is None:
             base = RunConfig("", self.folder)
             self._input = prepare_input(base, self.open_site, self.folder / "input")

@@ -5,9 +5,9 @@ measurements: no verdicts, no thresholds (the caller repeats probes, interleaved
 Every result also says which interpreter measured it (`python`) and whether its GIL was on
 at the end (`gil_enabled`: a free-threaded build turns the GIL back on if it imports an
 extension that needs it). Probes import only the standard library (and the project's
-standard-library-only `measure.looplag`), so any CPython 3.11+ runs them, free-threaded or
-not. Pure-Python CPU work is always `spin(loops)`: a fixed amount of work, the same unit in
-every probe, on every model and every interpreter.
+standard-library-only `measure.looplag` and `measure.interpreter`), so any CPython 3.11+
+runs them, free-threaded or not. Pure-Python CPU work is always `spin(loops)`: a fixed
+amount of work, the same unit in every probe, on every model and every interpreter.
 
     $ python -m claims.probes ping_pong '{"model": "threads", "round_trips": 20000}'
     {"round_trips_per_s": 45531.77..., "wall_s": 0.43925..., "pinned": true,
@@ -24,7 +24,6 @@ import functools
 import json
 import multiprocessing
 import os
-import platform
 import queue
 import signal
 import subprocess
@@ -37,6 +36,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from measure.interpreter import gil_enabled, version
 from measure.looplag import LoopLag
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,15 +90,10 @@ def probe(function: Callable[..., Measurements]) -> Callable[..., Measurements]:
     @functools.wraps(function)
     def measured(**params: object) -> Measurements:
         result = function(**params)
-        return {**result, "gil_enabled": gil_enabled(), "python": platform.python_version()}
+        return {**result, "gil_enabled": gil_enabled(), "python": version()}
 
     PROBES[function.__name__] = measured
     return measured
-
-
-def gil_enabled() -> bool:
-    """Whether this interpreter's GIL is on now (always, before 3.13's free-threaded build)."""
-    return bool(getattr(sys, "_is_gil_enabled", lambda: True)())
 
 
 # Claim 1: concurrency vs parallelism.

@@ -25,45 +25,91 @@ from claims.chart import CHART_FILE, plot
 from claims.experiments import EXPERIMENTS
 from claims.lab import Lab, Series
 from claims.probes import run_probe
-from claims.rules import RULES, peak_in_flight
-from claims.verdict import Verdict, decide
+from claims.rules import RULES, peak_in_flight, ratio, stage_work
+from claims.verdict import Check, Verdict, decide
+from compare.plan import interpreter_name
 from processing.files import write_atomic
 
 CLAIMS_FILE = "claims.json"
 
 
-def run_claims(lab: Lab, ids: Iterable[int], progress: Callable[[str], None]) -> list[dict]:
-    """Every asked-for claim's verdict and evidence, measuring each experiment once."""
-    measured: dict[str, Series] = {}
+# The claims about the GIL: with a free-threaded interpreter they are tested on it too.
+GIL_CLAIMS = (4, 6, 10)
 
-    def results(name: str) -> Series:
-        if name not in measured:
-            progress(name)
-            measured[name] = EXPERIMENTS[name](lab)
-        return measured[name]
 
-    interpreter = _interpreter(lab.python)
-    return [_finding(number, RULES[number](results), lab, interpreter, measured) for number in ids]
+class Measured:
+    """Each experiment of one lab, measured on first use and kept for every claim."""
+
+    def __init__(self, lab: Lab, progress: Callable[[str], None]) -> None:
+        self.lab = lab
+        self._progress = progress
+        self.series: dict[str, Series] = {}
+        self.interpreter = _interpreter(lab.python)  # as measured inside it
+
+    def __call__(self, name: str) -> Series:
+        if name not in self.series:
+            self._progress(f"{name} on {interpreter_name(self.lab.python)}")
+            self.series[name] = EXPERIMENTS[name](self.lab)
+        return self.series[name]
+
+
+def run_claims(
+    lab: Lab, ids: Iterable[int], progress: Callable[[str], None], free: Lab | None = None
+) -> list[dict]:
+    """Every asked-for claim's verdict and evidence, measuring each experiment once; the
+    GIL's claims also on the free-threaded lab, when there is one."""
+    results = Measured(lab, progress)
+    without = Measured(free, progress) if free is not None else None
+    findings = []
+    for number in ids:
+        finding = _finding(number, RULES[number](results), results, tested_without_gil=without)
+        if number == 8:
+            finding["evidence"]["runs"] = _median_runs(results("awaiting"))
+        if without is not None and number in GIL_CLAIMS:
+            finding["without_gil"] = _without_gil(number, results, without)
+        findings.append(finding)
+    return findings
 
 
 def _finding(
-    number: int, checks: list, lab: Lab, interpreter: dict[str, Any], measured: dict[str, Series]
+    number: int, checks: list[Check], results: Measured, tested_without_gil: Measured | None
 ) -> dict[str, Any]:
     verdict, because = decide(checks)
-    quick = " --quick" if lab.sizes.quick else ""
-    finding = {
+    # Claim 4's one thread is tested against the free-threaded build when there is one.
+    untested = [] if number == 4 and tested_without_gil else [UNTESTED.get(number, "")]
+    quick = " --quick" if results.lab.sizes.quick else ""
+    return {
         "id": number,
         "claim": CLAIMS[number],
         "verdict": str(verdict),
         "because": because,
-        "untested": [UNTESTED[number]] if number in UNTESTED else [],
-        "evidence": {"checks": [check.as_json() for check in checks], **interpreter},
+        "untested": [note for note in untested if note],
+        "evidence": {"checks": [check.as_json() for check in checks], **results.interpreter},
         "command": f"python pipeline.py claims --claim {number}{quick}",
-        "quick": lab.sizes.quick,
+        "quick": results.lab.sizes.quick,
     }
-    if number == 8:
-        finding["evidence"]["runs"] = _median_runs(measured["awaiting"])
-    return finding
+
+
+def _without_gil(number: int, results: Measured, without: Measured) -> dict[str, Any]:
+    """The claim's verdict on the free-threaded interpreter; for claim 4, also what one
+    thread of pure Python costs there against the interpreter with the GIL."""
+    checks = RULES[number](without)
+    verdict, because = decide(checks)
+    found = {
+        "verdict": str(verdict),
+        "because": because,
+        "checks": [check.as_json() for check in checks],
+        **without.interpreter,
+    }
+    if number == 4:
+        one = ratio(
+            stage_work(without("python_cpu")["threads 1"]),
+            stage_work(results("python_cpu")["threads 1"]),
+        )
+        versions = f"{without.interpreter['python']} against {results.interpreter['python']}"
+        name = f"pure Python, 1 thread: time without / with the GIL ({versions})"
+        found["one_thread_cost"] = Check(name, one, at_most=1.1).as_json()
+    return found
 
 
 def _median_runs(series: Series) -> dict[str, dict[str, Any]]:
@@ -108,9 +154,17 @@ def format_claims(findings: list[dict], machine: dict[str, Any]) -> str:
         if finding["verdict"] == Verdict.CAVEAT:
             lines.append(f"    caveat: {'; '.join(finding['because'])}")
         lines += [f"    {note}" for note in finding["untested"]]
+        if "without_gil" in finding:
+            lines += _without_gil_lines(finding["without_gil"])
         lines.append(f"    reproduce: {finding['command']}")
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _without_gil_lines(found: dict[str, Any]) -> list[str]:
+    lines = [f"    without the GIL (Python {found['python']}): {found['verdict'].upper()}"]
+    checks = [*found["checks"], *([found["one_thread_cost"]] if "one_thread_cost" in found else [])]
+    return lines + [f"      {_describe(check)}" for check in checks]
 
 
 def _describe(check: dict[str, Any]) -> str:

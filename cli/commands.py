@@ -50,7 +50,9 @@ from runfolder.summary import format_summary
 
 LOGGER = logging.getLogger("cli")
 
-SITE_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "site"
+ROOT = Path(__file__).resolve().parent.parent
+SITE_CACHE = ROOT / ".cache" / "site"
+FREE_THREADED = ROOT / ".venv-ft" / "bin" / "python"  # made by `make freethreaded`
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -174,6 +176,7 @@ def compare(
     matrix: str,
     repeat: int,
     in_pipeline: bool,
+    pythons: tuple[str, ...] | None,
     **options: Any,
 ) -> None:
     """Run each stage alone on each model over the same input (and, with --in-pipeline,
@@ -184,6 +187,7 @@ def compare(
         stages=stages or STAGES,
         models=models,
         views=("alone", "pipeline") if in_pipeline else ("alone",),
+        pythons=pythons or ("",),
         full_matrix=matrix == "full",
         repeat=repeat,
         latencies_ms=options["latencies"],
@@ -267,7 +271,9 @@ def _start_url_of(run_dir: Path) -> str:
 
 @cli.command()
 @claims_options
-def claims(quick: bool, ids: tuple[int, ...], out: Path | None, **options: Any) -> None:
+def claims(
+    quick: bool, ids: tuple[int, ...], out: Path | None, free_threaded: Path | None, **options: Any
+) -> None:
     """Test each rule of thumb about Python concurrency on this machine: one verdict each
     (holds, holds with a caveat, fails, inconclusive), its numbers and how to reproduce it."""
     from testsite import ServeOptions, site_process
@@ -279,10 +285,13 @@ def claims(quick: bool, ids: tuple[int, ...], out: Path | None, **options: Any) 
     def open_site(latency_ms: float) -> Any:
         return site_process(spec, ServeOptions(latency_ms=latency_ms), SITE_CACHE)
 
-    lab = Lab(QUICK if quick else FULL, folder, open_site)
+    sizes = QUICK if quick else FULL
+    lab = Lab(sizes, folder, open_site)
+    free = free_threaded or (FREE_THREADED if FREE_THREADED.exists() else None)
+    free_lab = Lab(sizes, folder / "free-threaded", open_site, str(free), lab) if free else None
     about = machine()
     try:
-        findings = run_claims(lab, ids or sorted(CLAIMS), _measuring)
+        findings = run_claims(lab, ids or sorted(CLAIMS), _measuring, free_lab)
     except (RuntimeError, ProbeFailed) as exc:
         raise click.ClickException(str(exc)) from None
     write_claims(folder, findings, about)

@@ -7,6 +7,7 @@ FetchLimits), and config_from_options is the inverse of config.command_line.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,24 @@ class NumberList(click.ParamType):
         if any(number < self.minimum for number in numbers):
             self.fail(f"{value!r}: every value must be at least {self.minimum:g}", param, ctx)
         return numbers
+
+
+class InterpreterList(click.ParamType):
+    """A comma-separated list of Python interpreters, e.g. .venv/bin/python,.venv-ft/bin/python."""
+
+    name = "pythons"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, ...]:
+        """Parse the list, refusing a path that is not an executable file."""
+        if isinstance(value, tuple):
+            return value
+        paths = tuple(dict.fromkeys(part.strip() for part in str(value).split(",") if part))
+        missing = [path for path in paths if not os.access(path, os.X_OK) or Path(path).is_dir()]
+        if missing or not paths:
+            self.fail(
+                f"not an interpreter that can run: {', '.join(missing) or value!r}", param, ctx
+            )
+        return paths
 
 
 def config_from_options(start_url: str, run_dir: Path, options: dict[str, Any]) -> RunConfig:
@@ -313,6 +332,14 @@ compare_options = bundle(
         help="'full' runs all 64 combinations of the whole pipeline.",
     ),
     click.option(
+        "--python",
+        "pythons",
+        type=InterpreterList(),
+        help="Interpreters to run every configuration on, e.g. "
+        ".venv/bin/python,.venv-ft/bin/python (a free-threaded one: `make freethreaded`).  "
+        "[default: this one]",
+    ),
+    click.option(
         "--in-pipeline",
         is_flag=True,
         help="Also run each configuration as the whole pipeline: what a stage's model "
@@ -414,6 +441,12 @@ claims_options = bundle(
         multiple=True,
         type=click.IntRange(1, 10),
         help="Test only this claim (repeat the option for more).  [default: all ten]",
+    ),
+    click.option(
+        "--free-threaded",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A free-threaded interpreter to test the GIL's claims (4, 6, 10) on as well.  "
+        "[default: .venv-ft/bin/python, when `make freethreaded` made it]",
     ),
     click.option(
         "--site-pages",

@@ -65,8 +65,9 @@ def alone_panels(rows: list[dict[str, Any]]) -> list[Panel]:
     panels = []
     for members in groups(rows):
         first = members[0]
+        where = f", {first['interpreter']}" if first["python"] else ""
         title = (
-            f"{first['stage']} alone ({first['knobs']}): seconds for the same "
+            f"{first['stage']} alone ({first['knobs']}{where}): seconds for the same "
             f"{first['items']} {UNITS[first['stage']]} on each model (shorter is faster)"
         )
         panels.append((title, first["stage"], members, _alone_note))

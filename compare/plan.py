@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from config import DEFAULT_STAGES, STAGES, RunConfig, StageConfig, command_line
+from measure.interpreter import describe
 from measure.process import run_measured
 from models.registry import MODEL_NAMES
 
@@ -71,6 +72,7 @@ class RunPlan:
     concurrency: int = DEFAULT_STAGES["crawl"].workers
     resize_workers: int = DEFAULT_STAGES["resize"].workers
     write_workers: int = DEFAULT_STAGES["write"].workers
+    python: str = ""  # the interpreter of the child run ("": the one running compare)
 
     @property
     def crawls(self) -> bool:
@@ -87,11 +89,12 @@ class RunPlan:
     def label(self) -> str:
         """A short name, e.g. 'resize alone on threads r2' or 'asyncio/threads/processes
         0ms c64 r2 w4'."""
+        where = f" [{interpreter_name(self.python)}]" if self.python else ""
         if self.view == "alone":
-            return f"{self.stage} alone on {self.model} {self.knobs}"
+            return f"{self.stage} alone on {self.model} {self.knobs}{where}"
         return (
             f"{self.crawl}/{self.write}/{self.resize} {self.latency_ms:g}ms "
-            f"c{self.concurrency} r{self.resize_workers} w{self.write_workers}"
+            f"c{self.concurrency} r{self.resize_workers} w{self.write_workers}{where}"
         )
 
     @property
@@ -124,11 +127,21 @@ class CompareRequest:
     concurrencies: tuple[int, ...] = (DEFAULT_STAGES["crawl"].workers,)
     resize_workers: tuple[int, ...] = (DEFAULT_STAGES["resize"].workers,)
     write_workers: tuple[int, ...] = (DEFAULT_STAGES["write"].workers,)
+    pythons: tuple[str, ...] = ("",)
+
+
+def interpreter_name(python: str) -> str:
+    """A short name for an interpreter's path: its virtual environment's folder, if any
+    ('.venv-ft' for .venv-ft/bin/python), else the file's own name."""
+    path = Path(python)
+    return path.parent.parent.name if path.parent.name == "bin" else path.name
 
 
 def plan_runs(request: CompareRequest) -> list[tuple[int, RunPlan]]:
-    """Return (repeat index, plan) pairs in interleaved order."""
+    """Return (repeat index, plan) pairs in interleaved order, each plan on each
+    interpreter."""
     plans = list(dict.fromkeys([*_alone_plans(request), *_pipeline_plans(request)]))
+    plans = [replace(plan, python=python) for plan in plans for python in request.pythons]
     return [(repeat, plan) for repeat in range(request.repeat) for plan in plans]
 
 
@@ -184,12 +197,10 @@ def _swept(request: CompareRequest, choices: Iterable[dict[str, str]]) -> Iterat
             )
 
 
-def child_command(
-    config: RunConfig, plan: RunPlan, input_dir: Path, python: str = sys.executable
-) -> list[str]:
-    """The command that runs plan's config in a child process of python, quietly: the whole
-    `crawl`, or one `stage` alone (write and resize reading input_dir)."""
-    command = [python, "-m", "cli"]
+def child_command(config: RunConfig, plan: RunPlan, input_dir: Path) -> list[str]:
+    """The command that runs plan's config in a child process of plan's interpreter,
+    quietly: the whole `crawl`, or one `stage` alone (write and resize reading input_dir)."""
+    command = [plan.python or sys.executable, "-m", "cli"]
     if plan.view == "pipeline":
         return [*command, "crawl", "--quiet", *command_line(config)]
     inputs = [] if plan.stage == "crawl" else ["--input", str(input_dir)]
@@ -218,6 +229,7 @@ def run_one(command: list[str], run_dir: Path, label: str) -> dict[str, Any]:
         "stages": summary["stages"],
         "counts": summary["counts"],
         "digest": summary["digest"],
+        "interpreter": summary["interpreter"],
     }
 
 
@@ -285,9 +297,11 @@ def aggregate(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _output_group(result: dict[str, Any]) -> tuple[str, str]:
-    """Runs that must produce the same outputs: a stage alone, or whole runs."""
-    return result["plan"]["view"], result["plan"]["stage"]
+def _output_group(result: dict[str, Any]) -> tuple[str, str, str]:
+    """Runs that must produce the same outputs: a stage alone, or whole runs, with the same
+    Pillow (another version encodes other bytes; the row says which it used)."""
+    pillow = result["interpreter"]["libraries"]["pillow"] or ""
+    return result["plan"]["view"], result["plan"]["stage"], pillow
 
 
 def _row(runs: list[dict[str, Any]], reference: str) -> dict[str, Any]:
@@ -298,6 +312,8 @@ def _row(runs: list[dict[str, Any]], reference: str) -> dict[str, Any]:
         "model": plan[plan["stage"]] if plan["stage"] else "",
         "knobs": runs[0]["knobs"],
         "label": runs[0]["label"],
+        "interpreter": describe(runs[0]["interpreter"]).removeprefix("Python "),
+        "pillow": runs[0]["interpreter"]["libraries"]["pillow"],
         "runs": len(runs),
         "walls": walls,
         "wall_s": statistics.median(walls),

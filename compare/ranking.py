@@ -12,11 +12,11 @@ MARGIN = 1.05
 
 
 def groups(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    """The alone rows that compete with each other (one stage at the same knobs), fastest
-    first."""
+    """The alone rows that compete with each other (one stage at the same knobs on the same
+    interpreter), fastest first."""
     alone = [row for row in rows if row["view"] == "alone"]
-    for key in dict.fromkeys((row["stage"], row["knobs"]) for row in alone):
-        members = [row for row in alone if (row["stage"], row["knobs"]) == key]
+    for key in dict.fromkeys(_rivals(row) for row in alone):
+        members = [row for row in alone if _rivals(row) == key]
         yield sorted(members, key=lambda row: row["wall_s"])
 
 
@@ -29,3 +29,7 @@ def rank(rows: list[dict[str, Any]]) -> None:
             ratios = paired_ratios(row["walls"], best["walls"])
             row["vs_best"] = round(spread(ratios)[0], 2)
             row["vs_best_outcome"] = str(judge(ratios, MARGIN)) if row is not best else ""
+
+
+def _rivals(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["stage"], row["knobs"], row["python"]

@@ -4,11 +4,9 @@ the chart, and the machine they were measured on."""
 from __future__ import annotations
 
 import csv
-import importlib.metadata
 import json
 import os
 import platform
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,31 +16,30 @@ from compare.chart import plot
 from compare.plan import DEFAULT_MODELS, STAGE_KNOBS, aggregate
 from compare.ranking import MARGIN, groups, rank
 from config import STAGES
+from measure.interpreter import interpreter
 from measure.verdict import Outcome, judge, paired_ratios, spread
 
-LIBRARIES = ("aiohttp", "requests", "pillow", "click", "tqdm", "psutil")
 UNITS = {"crawl": "fetches", "write": "images saved", "resize": "images thumbnailed"}
 
 
 def machine() -> dict[str, Any]:
-    """What the numbers were measured on."""
-    gil_check = getattr(sys, "_is_gil_enabled", None)
+    """What the numbers were measured on: the machine, and the interpreter running compare."""
+    seen = interpreter()
     return {
         "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "gil_enabled": gil_check() if gil_check else True,
         "platform": platform.platform(),
-        "libraries": {name: _version(name) for name in LIBRARIES},
+        **seen,
     }
 
 
 def format_alone(rows: list[dict[str, Any]]) -> str:
-    """The stage-alone table: each stage's models ranked by that stage's own time."""
+    """The stage-alone table: each stage's models ranked by that stage's own time (with the
+    interpreter, when several ran)."""
+    several = len({row["python"] for row in rows}) > 1
     header = (
         f"{'stage':<7}{'model':<11}{'knobs':<12}{'wall s':>7}{'min-max':>12}{'items':>7}"
         f"{'items/s':>9}{'vs best':>9}  {'cpu s':>6}{'cores':>6}{'peak MB':>8}{'lag max':>8}"
-        f"{'p99':>5}  same"
+        f"{'p99':>5}  same" + ("  interpreter" if several else "")
     )
     lines = [header, "-" * len(header)]
     for members in groups(rows):
@@ -53,7 +50,8 @@ def format_alone(rows: list[dict[str, Any]]) -> str:
                 f"{row['items']:>7}{row['per_s']:>9,.0f}{_vs_best(row):>9}  "
                 f"{row['cpu_s']:>6.2f}{row['cores_used']:>6.2f}{row['peak_rss_mb']:>8.0f}"
                 f"{row['lag_max_ms']:>8.0f}{row['lag_p99_ms']:>5.0f}  "
-                f"{'yes' if row['digest_ok'] else 'NO'}"
+                f"{'yes' if row['digest_ok'] else 'NO ':<4}"
+                + (f" {row['interpreter']}" if several else "")
             )
     return "\n".join(lines)
 
@@ -98,7 +96,9 @@ def findings(rows: list[dict[str, Any]]) -> list[str]:
 
 def _alone_finding(members: list[dict[str, Any]]) -> str:
     best, stage = members[0], members[0]["stage"]
-    text = f"{stage} alone ({best['knobs']}): {best['model']} is fastest, {best['per_s']:,.0f} "
+    where = f" on {best['interpreter']}" if best["python"] else ""
+    text = f"{stage} alone ({best['knobs']}{where}): {best['model']} is fastest, "
+    text += f"{best['per_s']:,.0f} "
     text += f"{UNITS[stage]}/s"
     others = [f"{row['model']} {_slower(row)}" for row in members[1:]]
     return text + ("; " + ", ".join(others) if others else "") + "."
@@ -196,10 +196,3 @@ def report_compare(out: Path, results: list[dict[str, Any]], info: dict[str, Any
     )
     if not all(row["digest_ok"] for row in rows):
         raise click.ClickException("the runs did not all produce the same outputs (digest)")
-
-
-def _version(name: str) -> str | None:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None

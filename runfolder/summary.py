@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config import STAGES, RunConfig
+from measure.interpreter import describe, interpreter
 from stats import Stats
 
 COUNT_KEYS = ("pages", "pages_failed", "images", "images_failed", "thumbnails", "bytes")
@@ -31,6 +32,7 @@ def build_summary(config: RunConfig, stats: Stats) -> dict[str, Any]:
         "stopped_by": stats.get("stopped_by", None),
         "timeline": stats.get("timeline", None),
         "digest": stats.get("digest"),
+        "interpreter": interpreter(),
     }
 
 
@@ -82,6 +84,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"loop lag max {lag['max_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms"
     )
     lines.append(f"digest {summary['digest']}")
+    if "interpreter" in summary:
+        lines.append(describe(summary["interpreter"]))
     if summary["interrupted"]:
         lines.append("INTERRUPTED: the crawl was stopped early; the counts above are partial.")
     return "\n".join(lines)

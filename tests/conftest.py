@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import os
 import sys
 import threading
 import time
@@ -16,6 +17,7 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
+from cli.commands import FREE_THREADED
 from models.registry import MODEL_NAMES
 
 
@@ -161,6 +163,17 @@ PIPELINE = Path(__file__).resolve().parent.parent / "pipeline.py"
 def crawl_command(*args: str) -> list[str]:
     """`pipeline.py crawl --quiet ARGS`, to run as a subprocess, as a user runs it."""
     return [sys.executable, str(PIPELINE), "crawl", "--quiet", *args]
+
+
+@pytest.fixture(scope="session")
+def free_python() -> Path:
+    """The free-threaded interpreter (`make freethreaded`); in CI its absence is a failure,
+    never a skip."""
+    if not FREE_THREADED.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(".venv-ft is missing: .ci/run makes it (make freethreaded) before tests")
+        pytest.skip("no .venv-ft here: `make freethreaded` makes it (a few minutes, once)")
+    return FREE_THREADED
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from claims.catalogue import CLAIMS, QUESTIONS
 from claims.rules import RULES
 from claims.verdict import Check, Verdict, decide
 from cli import cli
+from cli.commands import FREE_THREADED
 from measure.verdict import Outcome
 
 
@@ -76,6 +77,10 @@ def test_a_quick_run_gives_every_claim_a_verdict_its_numbers_and_its_command(
         assert finding["evidence"]["checks"] and finding["quick"]
         for check in finding["evidence"]["checks"]:
             assert len(check["values"]) == 3 and check["outcome"] in set(map(str, Outcome))
+    if FREE_THREADED.exists():  # `make freethreaded` made it: the GIL's claims ran there too
+        for finding in (finding for finding in findings if finding["id"] in (4, 6, 10)):
+            assert finding["without_gil"]["gil_enabled"] is False
+            assert finding["without_gil"]["verdict"] in set(map(str, Verdict))
     verdicts = {finding["id"]: finding["verdict"] for finding in findings}
     # Two claims about the world that no load can overturn: waiting overlaps.
     assert verdicts[5] == verdicts[8] == "holds"

@@ -212,6 +212,8 @@ def row(stage: str, model: str, walls: list[float], view: str = "alone", **extra
         "concurrency": 64,
         "resize_workers": 2,
         "write_workers": 4,
+        "python": "",
+        "interpreter": "3.11.7, GIL on",
         **extra,
     }
 
