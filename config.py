@@ -52,6 +52,7 @@ class RunConfig:
     analysis: bool = False  # the pure-Python dominant-colours step
     loop: str = LOOPS[0]
     timeline: bool = True  # record every worker's busy spans for report.html
+    dask_scheduler: str | None = None  # the dask model's cluster (None: a local one)
     resume: bool = False  # carry on from what run_dir's files recorded
     # Bounded queues between stages: a fast stage waits for a slow one instead of
     # piling its output up in memory.
@@ -72,7 +73,11 @@ def command_line(config: RunConfig) -> list[str]:
         stage = config.stage(name)
         workers = "--concurrency" if name == "crawl" else f"--{name}-workers"
         args += [f"--{name}-model", stage.model, workers, str(stage.workers)]
-    optional = {"--max-per-host": crawling.max_per_host, "--max-depth": crawling.max_depth}
+    optional = {
+        "--max-per-host": crawling.max_per_host,
+        "--max-depth": crawling.max_depth,
+        "--dask-scheduler": config.dask_scheduler,
+    }
     for flag, value in optional.items():
         args += [flag, str(value)] if value is not None else []
     args += [

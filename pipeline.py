@@ -30,6 +30,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from contextlib import AsyncExitStack
 from functools import partial
@@ -52,7 +53,14 @@ from models.registry import MODELS
 from models.stages import StageStats, StageWork, close_queue, run_stage
 from processing.files import remove_temp_files
 from processing.originals import Original, Saved, failed_save, save_original
-from processing.thumbnails import ImageResult, failed_resize, make_thumbnails
+from processing.thumbnails import (
+    ImageResult,
+    failed_resize,
+    make_thumbnails,
+    read_original,
+    render_thumbnails,
+    save_thumbnails,
+)
 from runfolder.folders import prepare_run_dir
 from runfolder.records import RunRecorder
 from runfolder.resume import Done, load_done, page_from_row
@@ -131,7 +139,9 @@ class Pipeline:
         limits = self.config.crawling.limits
         fetcher = await MODELS[crawl.model].open_fetcher(crawl.workers, limits, stack)
         pools = tuple(
-            stack.enter_context(MODELS[stage.model].make_executor(stage.workers))
+            stack.enter_context(
+                MODELS[stage.model].make_executor(stage.workers, self.config.dask_scheduler)
+            )
             for stage in (self.stages["write"], self.stages["resize"])
         )
         self.crawler = Crawler(
@@ -177,8 +187,7 @@ class Pipeline:
 
     async def write(self, executor: Executor) -> None:
         """Stage 2: save each image's original bytes."""
-        work = partial(save_original, run_dir=str(self.config.run_dir))
-        stage = StageWork(work, self.on_saved, failed_save)
+        stage = write_work(self.config, self.on_saved)
         try:
             await run_stage(stage, self.to_write, executor, self.stages["write"])
         finally:
@@ -186,13 +195,7 @@ class Pipeline:
 
     async def resize(self, executor: Executor) -> None:
         """Stage 3: make the thumbnails of each saved original."""
-        work = partial(
-            make_thumbnails,
-            run_dir=str(self.config.run_dir),
-            sizes=self.config.sizes,
-            analysis=self.config.analysis,
-        )
-        stage = StageWork(work, self.on_thumbnails, failed_resize)
+        stage = resize_work(self.config, self.on_thumbnails)
         await run_stage(stage, self.to_resize, executor, self.stages["resize"])
 
     # Routing between stages: failures go straight to the record, successes move on.
@@ -234,6 +237,28 @@ class Pipeline:
         LOGGER.error("%s; stopping the crawl", self.stopped_by)
         if self.crawler is not None:
             self.crawler.stop()
+
+
+def write_work(config: RunConfig, emit: Callable[[Saved], Awaitable[None]]) -> StageWork:
+    """The write stage's work: save each original into config's run folder."""
+    return StageWork(partial(save_original, run_dir=str(config.run_dir)), emit, failed_save)
+
+
+def resize_work(config: RunConfig, emit: Callable[[ImageResult], Awaitable[None]]) -> StageWork:
+    """The resize stage's work on config's resize model: a worker that shares our disk reads
+    the original and writes the thumbnails itself; for one that does not (a cluster's), the
+    original's bytes travel to it and the encoded thumbnails come back to be written here."""
+    run_dir, sizes, analysis = str(config.run_dir), config.sizes, config.analysis
+    if MODELS[config.resize.model].shares_disk:
+        work = partial(make_thumbnails, run_dir=run_dir, sizes=sizes, analysis=analysis)
+        return StageWork(work, emit, failed_resize)
+    return StageWork(
+        partial(render_thumbnails, sizes=sizes, analysis=analysis),
+        emit,
+        failed_resize,
+        send=partial(read_original, run_dir=run_dir),
+        receive=partial(save_thumbnails, run_dir=run_dir),
+    )
 
 
 def quit_now(run_dir: Path) -> None:

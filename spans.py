@@ -1,14 +1,17 @@
 """Where and when a worker was busy: the spans behind the report's timeline.
 
-A span is measured where the work runs (a pool thread, a pool process, the event loop) and
-travels back to the loop thread with the result, so recording it needs no channel between
-processes. Its times come from time.monotonic(), one clock for every process on the machine.
+A span is measured where the work runs (a pool thread, a pool process, the event loop, a
+cluster's worker) and travels back to the loop thread with the result, so recording it needs
+no channel between processes. Its times come from time.monotonic(), one clock for every
+process on the machine; a span from another machine says which host it came from, because
+that machine's clock is not ours.
 """
 
 from __future__ import annotations
 
 import contextvars
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +21,7 @@ T = TypeVar("T")
 
 # The asyncio crawl's worker coroutines set this: their lane is the task slot, not a thread.
 TASK_SLOT: contextvars.ContextVar[int | None] = contextvars.ContextVar("TASK_SLOT", default=None)
+HOST = socket.gethostname()
 
 
 class Span(NamedTuple):
@@ -28,6 +32,7 @@ class Span(NamedTuple):
     slot: int | None
     start: float
     end: float
+    host: str = HOST
 
     @property
     def busy_s(self) -> float:

@@ -28,6 +28,7 @@ from claims.probes import ProbeFailed
 from claims.run import format_claims, run_claims, write_claims
 from cli.options import (
     CLAIMS_SITE,
+    check_models,
     checked_url,
     claims_options,
     compare_options,
@@ -108,6 +109,7 @@ def serve(
 @site_options
 def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> None:
     """Crawl URL (default: the local test site) and thumbnail every image found."""
+    check_models(options)
     if options["resume"] is not None:
         _resume(url, out, quiet, options)
         return
@@ -250,6 +252,7 @@ def stage(
         raise click.UsageError("stage crawl needs the URL of the site to crawl")
     if stage != "crawl" and input_dir is None:
         raise click.UsageError(f"stage {stage} needs --input: a finished run's folder")
+    check_models(options)
     start_url = checked_url(url) if url else _start_url_of(input_dir)
     config = config_from_options(start_url, run_folder(out), options)
     try:

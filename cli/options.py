@@ -17,7 +17,7 @@ from config import DEFAULT_SIZES, DEFAULT_STAGES, LOOPS, STAGES, RunConfig, Stag
 from crawler.crawl import CrawlSettings
 from crawler.http import FetchLimits
 from crawler.urls import normalize
-from models.registry import MODEL_NAMES
+from models.registry import MODEL_NAMES, MODELS, models_for
 from runfolder.folders import RunFolderError, new_run_dir
 from testsite.spec import ServeOptions, SiteSpec
 
@@ -118,17 +118,30 @@ def config_from_options(start_url: str, run_dir: Path, options: dict[str, Any]) 
     workers = {"crawl": options["concurrency"]} | {
         stage: options[f"{stage}_workers"] for stage in STAGES if stage != "crawl"
     }
+    stages = {stage: StageConfig(options[f"{stage}_model"], workers[stage]) for stage in STAGES}
+    check_models(options)
     return RunConfig(
         start_url=start_url,
         run_dir=run_dir,
-        **{stage: StageConfig(options[f"{stage}_model"], workers[stage]) for stage in STAGES},
+        **stages,
         crawling=crawling,
         sizes=options["sizes"],
         analysis=options["analysis"],
         loop=options["loop"],
         timeline=options["timeline"],
+        dask_scheduler=options["dask_scheduler"],
         resume=options["resume"] is not None,
     )
+
+
+def check_models(options: dict[str, Any]) -> None:
+    """Stop with a usage error naming the install command when a chosen model's optional
+    extra is missing (before anything is created)."""
+    for stage in STAGES:
+        model = MODELS[options[f"{stage}_model"]]
+        if not model.available():
+            needs = f"{model.needs}: {model.install}"
+            raise click.UsageError(f"--{stage}-model {model.name} needs {needs}")
 
 
 def checked_url(url: str) -> str:
@@ -275,12 +288,12 @@ crawl_options = bundle(
 
 
 def model_option(stage: str, does: str) -> Any:
-    """The --<stage>-model option, defaulting to the stage's default model."""
+    """The --<stage>-model option: the models that can run the stage, its default model."""
     return click.option(
         f"--{stage}-model",
         default=DEFAULT_STAGES[stage].model,
         show_default=True,
-        type=click.Choice(MODEL_NAMES),
+        type=click.Choice(models_for(stage)),
         help=f"Model that {does}.",
     )
 
@@ -301,7 +314,13 @@ stage_options = bundle(
         default=DEFAULT_STAGES["resize"].workers,
         show_default=True,
         type=click.IntRange(1, 512),
-        help="Workers making thumbnails (sequential: always 1).",
+        help="Workers making thumbnails (sequential: always 1; dask: a local cluster's).",
+    ),
+    click.option(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="The dask model's cluster, e.g. tcp://HOST:8786.  "
+        "[default: a local cluster, started and stopped by the run]",
     ),
     SIZES,
     ANALYSIS,

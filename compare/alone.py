@@ -26,7 +26,6 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +39,10 @@ from measure.process import cpu_seconds
 from models.fetchers import TimedFetcher
 from models.registry import MODELS
 from models.stages import END, StageStats, StageWork, run_stage
+from pipeline import resize_work, write_work
 from processing.files import sha256_hex
-from processing.originals import ORIGINALS_DIR, Original, Saved, failed_save, save_original
-from processing.thumbnails import THUMBNAILS_DIR, ImageResult, failed_resize, make_thumbnails
+from processing.originals import ORIGINALS_DIR, Original, Saved
+from processing.thumbnails import THUMBNAILS_DIR, ImageResult
 from runfolder.folders import prepare_run_dir
 from runfolder.records import RunRecorder
 from runfolder.summary import build_summary
@@ -137,8 +137,7 @@ class StageAlone:
 
     async def _write(self) -> None:
         """Save every input image's bytes into this run's originals/."""
-        work = partial(save_original, run_dir=str(self.config.run_dir))
-        await self._run_stage(StageWork(work, self._saved, failed_save), self._originals())
+        await self._run_stage(write_work(self.config, self._saved), self._originals())
 
     async def _saved(self, saved: Saved) -> None:
         result = ImageResult(saved.url, saved.path, saved.sha256, saved.size, error=saved.error)
@@ -151,13 +150,7 @@ class StageAlone:
 
     async def _resize(self) -> None:
         """Make the thumbnails of every input original into this run's thumbnails/."""
-        work = partial(
-            make_thumbnails,
-            run_dir=str(self.config.run_dir),
-            sizes=self.config.sizes,
-            analysis=self.config.analysis,
-        )
-        stage = StageWork(work, self._thumbnails, failed_resize)
+        stage = resize_work(self.config, self._thumbnails)
         await self._run_stage(stage, self._saved_inputs())
 
     async def _thumbnails(self, result: ImageResult) -> None:
@@ -182,7 +175,7 @@ class StageAlone:
                 await inbox.put(END)
 
         model = MODELS[self.meter.model]
-        with model.make_executor(self.meter.workers) as executor:
+        with model.make_executor(self.meter.workers, self.config.dask_scheduler) as executor:
             async with asyncio.TaskGroup() as group:
                 group.create_task(feed())
                 group.create_task(run_stage(stage, inbox, executor, self.meter))

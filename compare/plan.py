@@ -36,7 +36,7 @@ from typing import Any
 from config import DEFAULT_STAGES, STAGES, RunConfig, StageConfig, command_line
 from measure.interpreter import describe
 from measure.process import run_measured
-from models.registry import MODEL_NAMES
+from models.registry import MODEL_NAMES, MODELS
 
 DEFAULT_MODELS = {stage: config.model for stage, config in DEFAULT_STAGES.items()}
 VIEWS = ("alone", "pipeline")
@@ -152,7 +152,7 @@ def _alone_plans(request: CompareRequest) -> Iterator[RunPlan]:
     for stage in request.stages:
         knobs = STAGE_KNOBS[stage]
         values = [getattr(request, SWEEPS.get(knob, knob)) for knob in knobs]
-        for model in request.models:
+        for model in _usable(request.models, stage):
             for combo in itertools.product(*values):
                 yield RunPlan(
                     "alone", stage, **{stage: model}, **dict(zip(knobs, combo, strict=True))
@@ -169,12 +169,18 @@ def _pipeline_plans(request: CompareRequest) -> Iterator[RunPlan]:
 def _model_choices(request: CompareRequest) -> Iterator[dict[str, str]]:
     """Model assignments: one stage swapped at a time, or every combination."""
     if request.full_matrix:
-        for combo in itertools.product(request.models, repeat=3):
+        usable = [_usable(request.models, stage) for stage in STAGES]
+        for combo in itertools.product(*usable):
             yield dict(zip(STAGES, combo, strict=True))
         return
     for stage in request.stages:
-        for model in request.models:
+        for model in _usable(request.models, stage):
             yield {**DEFAULT_MODELS, stage: model}
+
+
+def _usable(models: Iterable[str], stage: str) -> list[str]:
+    """The models that can run stage and are installed."""
+    return [name for name in models if MODELS[name].runs(stage) and MODELS[name].available()]
 
 
 def _swept(request: CompareRequest, choices: Iterable[dict[str, str]]) -> Iterator[RunPlan]:

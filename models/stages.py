@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from runfolder.timeline import Timeline
-from spans import Span, call_timed
+from spans import HOST, Span, call_timed
 from stats import Stats
 
 LOGGER = logging.getLogger(__name__)
@@ -80,11 +80,17 @@ class StageStats:
 @dataclass(frozen=True)
 class StageWork:
     """What a stage does with each item: work runs on the model's Executor (so it must
-    pickle), emit passes its result on, fail turns an exception into the item's record."""
+    pickle), emit passes its result on, fail turns an exception into the item's record.
+
+    For workers that cannot read our disk (a cluster's), send turns the item into what
+    travels to the worker, and receive lands what came back; both run here, in a thread,
+    so the event loop never waits on the disk."""
 
     work: Callable[[Any], Any]
     emit: Callable[[Any], Awaitable[None]]
     fail: Callable[[Any, BaseException], Any]
+    send: Callable[[Any], Any] | None = None
+    receive: Callable[[Any, Any], Any] | None = None
 
 
 def in_flight(workers: int) -> int:
@@ -115,16 +121,22 @@ async def _run_one(
 ) -> Any:
     """Run one item; an exception the work did not expect becomes a failure record."""
     try:
+        payload = await asyncio.to_thread(stage.send, item) if stage.send else item
+        sent = time.monotonic()
         try:
-            future = executor.submit(call_timed, stage.work, item)
+            future = executor.submit(call_timed, stage.work, payload)
             result, span = await asyncio.wrap_future(future)
         except BrokenExecutor:
             # A worker died (killed, or crashed in C code), taking this item with it, or
             # it was merely in the same pool: try once more on a fresh pool.
             LOGGER.warning("a worker died while handling %s: retrying once", _describe(item))
             async with retrying:
-                future = executor.submit(call_timed, stage.work, item)
+                future = executor.submit(call_timed, stage.work, payload)
                 result, span = await asyncio.wrap_future(future)
+        if span.host != HOST:  # its clock is not ours: draw the round trip seen from here
+            span = span._replace(start=sent, end=time.monotonic())
+        if stage.receive:
+            result = await asyncio.to_thread(stage.receive, item, result)
     except Exception as exc:
         LOGGER.error("stage work failed on %r", _describe(item), exc_info=exc)
         stats.add(None, failed=True)

@@ -56,29 +56,69 @@ class ImageResult(NamedTuple):
         return self.error is None
 
 
+class Rendered(NamedTuple):
+    """An image's thumbnails encoded but not yet on disk (plain values, so they can travel
+    back from a worker on another machine), or why it could not be decoded."""
+
+    width: int = 0
+    height: int = 0
+    encoded: tuple[tuple[int, str, bytes], ...] = ()  # (size, extension, bytes), by size
+    colours: tuple[str, ...] = ()
+    error: ErrorInfo | None = None
+
+
 def make_thumbnails(
     saved: Saved, run_dir: str, sizes: tuple[int, ...], analysis: bool = False
 ) -> ImageResult:
-    """Make one thumbnail per size (the longest side); with analysis, find dominant colours."""
+    """Make one thumbnail per size (the longest side) from the saved original; with
+    analysis, find dominant colours. Reads and writes the run folder: for workers that
+    share our disk."""
+    rendered = render_thumbnails(Path(run_dir, saved.path), sizes, analysis)
+    return save_thumbnails(saved, rendered, run_dir)
+
+
+def render_thumbnails(
+    source: Path | bytes, sizes: tuple[int, ...], analysis: bool = False
+) -> Rendered:
+    """Decode source (a file, or an image's bytes) and encode one thumbnail per size; with
+    analysis, find dominant colours. Touches no disk when given bytes."""
     try:
-        width, height, image = load_upright(Path(run_dir, saved.path), max(sizes))
+        width, height, image = load_upright(source, max(sizes))
     except Image.DecompressionBombError as exc:
-        return _failed(saved, ErrorKind.DECOMPRESSION_BOMB, str(exc))
+        return Rendered(error=ErrorInfo(ErrorKind.DECOMPRESSION_BOMB, str(exc)))
     except DECODE_ERRORS as exc:
-        return _failed(saved, ErrorKind.UNDECODABLE, describe(exc))
+        return Rendered(error=ErrorInfo(ErrorKind.UNDECODABLE, describe(exc)))
     colours = dominant_colours(image) if analysis else ()
+    return Rendered(width, height, _encode_all(image, sizes), colours)
+
+
+def save_thumbnails(saved: Saved, rendered: Rendered, run_dir: str) -> ImageResult:
+    """Write rendered's thumbnails into the run folder, atomically, named by the original's
+    SHA-256; return the image's record."""
+    if rendered.error is not None:
+        return ImageResult(saved.url, saved.path, saved.sha256, saved.size, error=rendered.error)
     try:
-        thumbnails = _write_thumbnails(image, saved.sha256, Path(run_dir), sizes)
+        thumbnails = tuple(
+            _write(size, extension, data, saved.sha256, Path(run_dir))
+            for size, extension, data in rendered.encoded
+        )
     except OSError as exc:
         return _failed(saved, ErrorKind.DISK, str(exc))
+    width, height, colours = rendered.width, rendered.height, rendered.colours
     return ImageResult(
         saved.url, saved.path, saved.sha256, saved.size, width, height, thumbnails, colours
     )
 
 
-def load_upright(path: Path, largest: int) -> tuple[int, int, Image.Image]:
+def read_original(saved: Saved, run_dir: str) -> bytes:
+    """The saved original's bytes: what travels to a worker that cannot read our disk."""
+    return Path(run_dir, saved.path).read_bytes()
+
+
+def load_upright(source: Path | bytes, largest: int) -> tuple[int, int, Image.Image]:
     """Return the displayed size and a decoded, EXIF-rotated image at least 2x largest."""
-    with Image.open(path, formats=FORMATS) as image:
+    opened = io.BytesIO(source) if isinstance(source, bytes) else source
+    with Image.open(opened, formats=FORMATS) as image:
         orientation = image.getexif().get(ExifTags.Base.Orientation)
         width, height = image.size
         if orientation in ROTATED_ORIENTATIONS:
@@ -106,28 +146,29 @@ def to_savable_mode(image: Image.Image) -> Image.Image:
     return image.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX
 
 
-def _write_thumbnails(
-    image: Image.Image, sha256: str, run_dir: Path, sizes: tuple[int, ...]
-) -> tuple[Thumbnail, ...]:
-    """Shrink step by step from the largest size down, saving each; return them by size."""
+def _encode_all(image: Image.Image, sizes: tuple[int, ...]) -> tuple[tuple[int, str, bytes], ...]:
+    """Shrink step by step from the largest size down, encoding each; return them by size."""
     made = []
     for size in sorted(set(sizes), reverse=True):
         image = image.copy() if made else image
         image.thumbnail((size, size))
-        made.append(_save(image, size, sha256, run_dir))
+        made.append((size, *_encode(image)))
     return tuple(sorted(made))
 
 
-def _save(image: Image.Image, size: int, sha256: str, run_dir: Path) -> Thumbnail:
-    """Encode one thumbnail and write it atomically; the hash comes from the encoded bytes."""
-    has_alpha = image.mode in ("RGBA", "LA")
+def _encode(image: Image.Image) -> tuple[str, bytes]:
+    """JPEG for an opaque image, PNG where there is transparency: (extension, bytes)."""
     buffer = io.BytesIO()
-    if has_alpha:
+    if image.mode in ("RGBA", "LA"):
         image.save(buffer, "PNG")
-    else:
-        image.save(buffer, "JPEG", quality=JPEG_QUALITY)
-    relative = f"{THUMBNAILS_DIR}/{size}/{sha256}{'.png' if has_alpha else '.jpg'}"
-    data = buffer.getvalue()
+        return ".png", buffer.getvalue()
+    image.save(buffer, "JPEG", quality=JPEG_QUALITY)
+    return ".jpg", buffer.getvalue()
+
+
+def _write(size: int, extension: str, data: bytes, sha256: str, run_dir: Path) -> Thumbnail:
+    """Write one thumbnail atomically; its hash is the encoded bytes'."""
+    relative = f"{THUMBNAILS_DIR}/{size}/{sha256}{extension}"
     write_atomic(run_dir / relative, data)
     return Thumbnail(size, relative, sha256_hex(data))
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from spans import Span
+from spans import HOST, Span
 
 TIMELINE_FILE = "timeline.jsonl"
 
@@ -31,7 +31,7 @@ class Timeline:
         self._file: IO[str] | None = open(run_dir / TIMELINE_FILE, "w", encoding="utf-8")  # noqa: SIM115  closed in close()
         self._pid = os.getpid()
         self._loop_thread = threading.get_ident()
-        self._lanes: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
+        self._lanes: dict[str, dict[tuple[str, int | str], dict[str, Any]]] = {}
         self.spans = 0
 
     def begin(self) -> None:
@@ -70,10 +70,12 @@ class Timeline:
             lanes[key] = {"lane": len(lanes), "label": _label(key, lanes), "kind": key[0]}
         return lanes[key]["lane"]
 
-    def _worker(self, span: Span) -> tuple[str, int]:
+    def _worker(self, span: Span) -> tuple[str, int | str]:
         """Which worker made span: its kind and its id."""
         if span.slot is not None:
             return "task", span.slot
+        if span.host != HOST:
+            return "process", f"{span.pid} on {span.host}"
         if span.pid != self._pid:
             return "process", span.pid
         if span.thread == self._loop_thread:
@@ -81,7 +83,7 @@ class Timeline:
         return "thread", span.thread
 
 
-def _label(key: tuple[str, int], lanes: dict[tuple[str, int], dict[str, Any]]) -> str:
+def _label(key: tuple[str, int | str], lanes: dict[tuple[str, int | str], dict[str, Any]]) -> str:
     kind, ident = key
     if kind == "thread":  # thread idents are long and meaningless: number them instead
         return f"thread {1 + sum(lane['kind'] == 'thread' for lane in lanes.values())}"

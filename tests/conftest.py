@@ -18,12 +18,13 @@ from aiohttp import web
 from PIL import Image
 
 from cli.commands import FREE_THREADED
-from models.registry import MODEL_NAMES
+from models.registry import models_for
 
 
-@pytest.fixture(params=MODEL_NAMES)
+@pytest.fixture(params=models_for("crawl"))
 def model(request: pytest.FixtureRequest) -> str:
-    """Each concurrency model by name: tests that take it run once per model."""
+    """Each concurrency model that runs every stage, by name: tests that take it run once
+    per model (the dask model, which runs only the resize stage, has tests of its own)."""
     return request.param
 
 

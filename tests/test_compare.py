@@ -15,23 +15,25 @@ from compare.plan import DEFAULT_MODELS, CompareRequest, RunPlan, aggregate, pla
 from compare.ranking import rank
 from compare.results import findings, format_alone, format_pipeline, machine, write_results
 from config import RunConfig
-from models.registry import MODEL_NAMES
+from models.registry import models_for
 from tests.conftest import MiniSite, photo_bytes, serving
+
+LOCAL = models_for("crawl")  # the four models of one machine; dask has tests of its own
 
 
 def test_by_default_each_stage_runs_alone_on_each_model_once() -> None:
-    plans = [plan for _, plan in plan_runs(CompareRequest())]
+    plans = [plan for _, plan in plan_runs(CompareRequest(models=LOCAL))]
     assert len(plans) == 12  # 3 stages x 4 models
     assert {(plan.view, plan.stage) for plan in plans} == {
         ("alone", "crawl"),
         ("alone", "write"),
         ("alone", "resize"),
     }
-    assert {plan.model for plan in plans if plan.stage == "write"} == set(MODEL_NAMES)
+    assert {plan.model for plan in plans if plan.stage == "write"} == set(LOCAL)
 
 
 def test_in_pipeline_adds_the_whole_run_with_one_stage_swapped() -> None:
-    request = CompareRequest(views=("alone", "pipeline"))
+    request = CompareRequest(models=LOCAL, views=("alone", "pipeline"))
     whole = [plan for _, plan in plan_runs(request) if plan.view == "pipeline"]
     assert len(whole) == 10  # 3 stages x 4 models, the all-defaults run counted once
     assert RunPlan(**DEFAULT_MODELS) in whole
@@ -40,7 +42,7 @@ def test_in_pipeline_adds_the_whole_run_with_one_stage_swapped() -> None:
 
 
 def test_the_full_matrix_has_all_64_combinations_of_the_whole_pipeline() -> None:
-    plans = {plan for _, plan in plan_runs(CompareRequest(full_matrix=True))}
+    plans = {plan for _, plan in plan_runs(CompareRequest(models=LOCAL, full_matrix=True))}
     assert len(plans) == 64 and {plan.view for plan in plans} == {"pipeline"}
 
 
@@ -108,7 +110,7 @@ def compared(small_site: str, tmp_path_factory: pytest.TempPathFactory) -> list[
     """Every stage alone on every model once, plus the whole pipeline with resize swapped."""
     out = tmp_path_factory.mktemp("compare")
     knobs = {"concurrencies": (4,), "resize_workers": (2,), "write_workers": (2,)}
-    alone = CompareRequest(**knobs)
+    alone = CompareRequest(models=LOCAL, **knobs)
     whole = CompareRequest(
         views=("pipeline",), stages=("resize",), models=("threads", "processes"), **knobs
     )

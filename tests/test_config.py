@@ -41,6 +41,7 @@ EVERY_FIELD_CHANGED = RunConfig(
     analysis=True,
     loop="uvloop",
     timeline=False,
+    dask_scheduler="tcp://127.0.0.1:8786",
 )
 
 

@@ -93,3 +93,15 @@ class _Quiet:
 
     def set_postfix_str(self, text: str) -> None:
         pass
+
+
+def test_a_model_whose_extra_is_missing_says_how_to_install_it(
+    free_python: Path, tmp_path: Path
+) -> None:
+    # .venv-ft has the project but not the cluster extra: a real environment without Dask.
+    command = [str(free_python), str(PIPELINE), "crawl", "http://127.0.0.1:9/"]
+    command += ["--resize-model", "dask", "--out", str(tmp_path / "run")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--resize-model dask needs distributed: pip install -e '.[cluster]'" in done.stderr
+    assert not (tmp_path / "run").exists()

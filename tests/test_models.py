@@ -76,7 +76,7 @@ def run_items(
                 await inbox.put(item)
             await inbox.put(END)
 
-        with model.make_executor(stats.workers) as executor:
+        with model.make_executor(stats.workers, None) as executor:
             await asyncio.gather(
                 feed(),
                 run_stage(
@@ -188,7 +188,7 @@ def test_a_dead_worker_is_its_own_error_kind() -> None:
 PARENT_SCRIPT = """
 import os, sys, time
 from models.registry import MODELS
-pool = MODELS["processes"].make_executor(1)
+pool = MODELS["processes"].make_executor(1, None)
 print(pool.submit(os.getpid).result(), flush=True)
 time.sleep(60)
 """

@@ -16,7 +16,7 @@ from config import RunConfig, StageConfig
 from crawler.crawl import CrawlSettings
 from crawler.http import FetchLimits
 from measure.progress import Progress
-from models.registry import MODEL_NAMES
+from models.registry import MODELS, models_for
 from pipeline import Pipeline
 from tests.conftest import MiniSite, photo_bytes, serving
 
@@ -24,8 +24,8 @@ DEFAULTS = {"crawl": "asyncio", "write": "threads", "resize": "processes"}
 SINGLE_SWAPS = [
     {**DEFAULTS, stage: model}
     for stage in DEFAULTS
-    for model in MODEL_NAMES
-    if DEFAULTS[stage] != model
+    for model in models_for(stage)
+    if DEFAULTS[stage] != model and not MODELS[model].needs  # dask: tests/test_cluster.py
 ]
 MIXED = [
     {"crawl": "threads", "write": "processes", "resize": "threads"},

@@ -1,0 +1,58 @@
+"""The dask model: a Dask cluster behind concurrent.futures.Executor, past one machine.
+
+Dask's distributed scheduler offers a futures executor (Client.get_executor()), so a
+cluster is one more registry entry. Without a scheduler's address the executor starts a
+LocalCluster of worker processes on 127.0.0.1 (one thread each, no dashboard) and closes it
+with itself; with one, it uses that cluster's workers, started elsewhere with
+`dask scheduler` and `dask worker tcp://HOST:8786`. Workers on other machines cannot read our
+disk, so this model's stages send the bytes and land the results here (StageWork.send and
+.receive). A worker lost mid-run costs nothing: the scheduler runs its tasks again elsewhere
+(and a LocalCluster's nanny starts a new worker).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any
+
+INSTALL = "pip install -e '.[cluster]'"
+CONNECT_TIMEOUT_S = 30
+
+
+class DaskExecutor(Executor):
+    """Runs each call on a Dask cluster's workers: a new local one, or the one at address."""
+
+    def __init__(self, workers: int, address: str | None = None) -> None:
+        from distributed import Client, LocalCluster  # the cluster extra: imported when used
+
+        # Dask logs every worker's start and stop at INFO: our summary says what matters.
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+        self._cluster = None
+        if address is None:
+            self._cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                # Its HTTP server listens anyway: on loopback, on any free port.
+                dashboard_address="127.0.0.1:0",
+                silence_logs=logging.ERROR,
+            )
+        self._client = Client(self._cluster or address, timeout=CONNECT_TIMEOUT_S)
+        # pure=False: the same call twice is two tasks (each image counts), not one cached.
+        self._executor = self._client.get_executor(pure=False)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Submit fn(*args, **kwargs) to the cluster; the future is a concurrent.futures one."""
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop submitting, then close the client and the local cluster, if we started one."""
+        try:
+            self._executor.shutdown(wait=wait)
+        finally:
+            self._client.close()
+            if self._cluster is not None:
+                self._cluster.close()

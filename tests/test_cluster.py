@@ -1,0 +1,228 @@
+"""The dask model: the resize stage on a real Dask cluster on loopback, as a local cluster the
+run starts and stops, and as a scheduler and workers started apart with the `dask` command.
+Same outputs as the default run, no image lost when a worker dies, no process left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.conftest import chain_site, crawl_command, serving
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module", autouse=True)
+def dask_installed() -> None:
+    """The cluster extra; in CI its absence is a failure, never a skip."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the cluster extra is missing: make setup installs it")
+        pytest.skip("no Dask here: pip install -e '.[cluster]'")
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    """24 pages, each with its own image, answering after 30 ms: a run of a few seconds."""
+    with serving(chain_site(24, 0.03).app) as origin:
+        yield origin
+
+
+def crawl(origin: str, out: Path, *args: str, env: dict[str, str] | None = None) -> dict:
+    command = crawl_command(f"{origin}/", "--out", str(out), "--concurrency", "8", *args)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    return json.loads((out / "summary.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def reference(site: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return crawl(site, tmp_path_factory.mktemp("reference") / "run")
+
+
+def marked(mark: str) -> list[psutil.Process]:
+    """Every process whose environment carries mark: a run and all it started."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("CONCURRENCY_DEMO_TEST") == mark:
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def test_a_local_cluster_makes_the_same_thumbnails_and_leaves_nothing_running(
+    site: str, reference: dict, tmp_path: Path
+) -> None:
+    mark = uuid.uuid4().hex
+    env = {**os.environ, "CONCURRENCY_DEMO_TEST": mark}
+    summary = crawl(site, tmp_path / "run", "--resize-model", "dask", env=env)
+    assert summary["digest"] == reference["digest"]
+    assert summary["stages"]["resize"]["model"] == "dask"
+    lanes = summary["timeline"]["lanes"]["resize"]
+    assert {lane["kind"] for lane in lanes} == {"process"} and 1 <= len(lanes) <= 2
+    _, alive = psutil.wait_procs(marked(mark), timeout=10)
+    assert alive == []
+
+
+def test_a_worker_killed_mid_run_loses_no_image(site: str, tmp_path: Path) -> None:
+    expected = crawl(site, tmp_path / "reference", "--analysis")  # slower work: time to kill
+    mark = uuid.uuid4().hex
+    env = {**os.environ, "CONCURRENCY_DEMO_TEST": mark}
+    out = tmp_path / "run"
+    command = crawl_command(f"{site}/", "--out", str(out), "--concurrency", "8", "--analysis")
+    run = subprocess.Popen(
+        [*command, "--resize-model", "dask"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    victim = _a_worker_at_work(run, out)
+    victim.kill()
+    victim.wait(timeout=10)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 0, stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["digest"] == expected["digest"]  # every image, every thumbnail, no error
+    _, alive = psutil.wait_procs(marked(mark), timeout=10)
+    assert alive == []
+
+
+def _a_worker_at_work(run: subprocess.Popen, out: Path) -> psutil.Process:
+    """Once some thumbnails are made, one of the local cluster's workers: the processes
+    the run spawned (its nannies live in the run itself, and the site in this test)."""
+    deadline = time.monotonic() + 60
+    images = out / "images.jsonl"
+    while time.monotonic() < deadline:
+        done = images.read_text().count("\n") if images.exists() else 0
+        workers = [
+            child
+            for child in _children(psutil.Process(run.pid))
+            if "spawn_main" in " ".join(_cmdline(child))
+        ]
+        if done >= 3 and workers:
+            return workers[0]
+        time.sleep(0.05)
+    raise AssertionError("no thumbnails, or no worker process, within a minute")
+
+
+def _children(process: psutil.Process) -> list[psutil.Process]:
+    try:
+        return process.children()
+    except psutil.Error:
+        return []
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # it exited meanwhile
+        return []
+
+
+def test_ctrl_c_stops_the_local_cluster_too(site: str, tmp_path: Path) -> None:
+    mark = uuid.uuid4().hex
+    env = {**os.environ, "CONCURRENCY_DEMO_TEST": mark}
+    out = tmp_path / "run"
+    command = crawl_command(f"{site}/", "--out", str(out), "--concurrency", "8", "--analysis")
+    run = subprocess.Popen(
+        [*command, "--resize-model", "dask"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    _a_worker_at_work(run, out)
+    run.send_signal(signal.SIGINT)
+    run.communicate(timeout=60)
+    assert run.returncode == 130
+    assert json.loads((out / "summary.json").read_text())["interrupted"] is True
+    _, alive = psutil.wait_procs(marked(mark), timeout=10)
+    assert alive == []
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[str]:
+    """A scheduler and two workers on 127.0.0.1, started apart with the `dask` command line."""
+    dask = shutil.which("dask", path=str(Path(sys.executable).parent))
+    assert dask, "the dask command comes with the cluster extra"
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    common = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    started = [
+        subprocess.Popen(
+            [
+                dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(scheduler_file),
+            ],
+            **common,
+        )
+    ]
+    try:
+        address = _address(scheduler_file)
+        started += [
+            subprocess.Popen(
+                [
+                    dask,
+                    "worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                    "--no-dashboard",
+                    "--name",
+                    f"w{index}",
+                ],
+                **common,
+            )
+            for index in range(2)
+        ]
+        yield address
+    finally:
+        for process in reversed(started):
+            process.send_signal(signal.SIGINT)
+        for process in reversed(started):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _address(scheduler_file: Path) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if scheduler_file.exists():
+            try:
+                return json.loads(scheduler_file.read_text())["address"]
+            except ValueError:
+                pass  # still being written
+        time.sleep(0.05)
+    raise AssertionError("the scheduler wrote no address in 30 s")
+
+
+def test_an_existing_cluster_is_used_at_its_address(
+    site: str, reference: dict, cluster: str, tmp_path: Path
+) -> None:
+    summary = crawl(site, tmp_path / "run", "--resize-model", "dask", "--dask-scheduler", cluster)
+    assert summary["digest"] == reference["digest"]
+    pids = {lane["label"] for lane in summary["timeline"]["lanes"]["resize"]}
+    assert 1 <= len(pids) <= 2  # the cluster's own workers did the work
