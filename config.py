@@ -76,6 +76,7 @@ def command_line(config: RunConfig) -> list[str]:
     optional = {
         "--max-per-host": crawling.max_per_host,
         "--max-depth": crawling.max_depth,
+        "--rate": crawling.rate,
         "--dask-scheduler": config.dask_scheduler,
     }
     for flag, value in optional.items():
@@ -90,5 +91,6 @@ def command_line(config: RunConfig) -> list[str]:
         "--analysis" if config.analysis else "--no-analysis",
         "--loop", config.loop,
         "--timeline" if config.timeline else "--no-timeline",
+        *(["--ignore-robots"] if crawling.ignore_robots else []),
     ]  # fmt: skip
     return args

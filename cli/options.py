@@ -113,6 +113,8 @@ def config_from_options(start_url: str, run_dir: Path, options: dict[str, Any]) 
         max_per_host=options["max_per_host"],
         max_pages=options["max_pages"],
         max_depth=options["max_depth"],
+        rate=options["rate"],
+        ignore_robots=options["ignore_robots"],
         limits=limits,
     )
     workers = {"crawl": options["concurrency"]} | {
@@ -236,6 +238,17 @@ crawl_options = bundle(
         help="Stop admitting pages after this many.",
     ),
     click.option("--max-depth", type=click.IntRange(0), help="Links followed from the start page."),
+    click.option(
+        "--rate",
+        type=click.FloatRange(0.001, 10_000),
+        help="Requests per second to one host, for sites whose robots.txt sets no Crawl-delay "
+        "(the longer of the two intervals holds).  [default: as robots.txt says]",
+    ),
+    click.option(
+        "--ignore-robots",
+        is_flag=True,
+        help="Fetch what robots.txt forbids and ignore its Crawl-delay: only for a site you own.",
+    ),
     click.option(
         "--timeout",
         default=LIMITS.timeout_s,

@@ -31,6 +31,7 @@ from typing import NamedTuple, Protocol
 from crawler.frontier import Frontier
 from crawler.http import RETRYABLE_KINDS, FetchLimits, Response
 from crawler.pages import ANY_SITE, Page
+from crawler.politeness import Politeness
 from crawler.robots import Robots, robots_url
 from crawler.urls import netloc, origin
 from errors import ErrorInfo
@@ -49,6 +50,8 @@ class CrawlSettings:
     max_per_host: int | None = None  # None: as many as the crawl has workers
     max_pages: int = 10_000
     max_depth: int | None = None
+    rate: float | None = None  # requests per second to one host (None: as robots.txt says)
+    ignore_robots: bool = False  # only for a site the user owns: never the default
     limits: FetchLimits = field(default_factory=FetchLimits)
 
 
@@ -73,6 +76,7 @@ class _Job(NamedTuple):
     seq: int
     url: str
     depth: int
+    start_at: float = 0.0  # the loop time politeness gave it (0: not yet given one)
 
 
 class Crawler:
@@ -102,6 +106,9 @@ class Crawler:
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._emitting: set[asyncio.Future[None]] = set()
         self._stopping = asyncio.Event()
+        self._politeness = Politeness(settings.rate, stats)
+        self._parked = 0  # jobs waiting for their host's next start time
+        self._unparked = asyncio.Event()
         self.frontier: Frontier | None = None
 
     async def prepare(self, done: Sequence[Page] = (), done_images: Iterable[str] = ()) -> None:
@@ -127,7 +134,14 @@ class Crawler:
             self.frontier = self._new_frontier(self.start_url, robots)
             self.frontier.skip("robots")
             return
+        # The start page is its host's first request: it goes now, and sets the pace.
+        self._politeness.start_time(
+            netloc(self.start_url), robots, asyncio.get_running_loop().time()
+        )
         page = await self._fetcher.page(self.start_url, 0, ANY_SITE)
+        if page.status == 0 and page.error is not None and page.error.kind in RETRYABLE_KINDS:
+            # Without robots.txt (ignored) the start page is the first thing asked for.
+            raise SiteUnreachable(f"cannot reach {self.start_url}: {page.error.message}")
         site_url = page.final_url if page.ok else self.start_url
         self.frontier = self._new_frontier(site_url, await self._robots_for(origin(site_url)))
         self.frontier.admit_page(self.start_url, 0)
@@ -157,7 +171,7 @@ class Crawler:
         """Crawl from the start URL until no work is left (prepare() first)."""
         slots = range(self._workers)
         workers = [asyncio.create_task(self._work(slot)) for slot in slots]
-        drained = asyncio.ensure_future(self._queue.join())
+        drained = asyncio.ensure_future(self._drained())
         stopped = asyncio.ensure_future(self._stopping.wait())
         try:
             # A worker only ends by dying: then stop waiting for a queue it will never drain.
@@ -173,6 +187,15 @@ class Crawler:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             await asyncio.gather(*self._emitting)  # results that arrived still go downstream
+
+    async def _drained(self) -> None:
+        """Until no job is queued, in flight or parked for its host's next start time."""
+        while True:
+            await self._queue.join()
+            if not self._parked:
+                return
+            await self._unparked.wait()
+            self._unparked.clear()
 
     def stop(self) -> None:
         """Take no new jobs; fetches in flight get STOP_GRACE_S, the queued are dropped, and
@@ -191,7 +214,13 @@ class Crawler:
                 self._queue.task_done()
 
     async def _run_job(self, job: _Job) -> None:
-        """Fetch one page or image (an unexpected exception becomes its record), emit it."""
+        """Fetch one page or image (an unexpected exception becomes its record), emit it;
+        a job whose host asks for a pause first is parked until its start time."""
+        if job.priority == IMAGE_FIRST and not await self._allowed(job.url):
+            self.frontier.skip("robots")
+            return
+        if await self._parked_until_polite(job):
+            return
         async with self._slot(netloc(job.url)):
             try:
                 result = await self._fetch(job)
@@ -203,20 +232,40 @@ class Crawler:
                     if job.priority == PAGE_NEXT
                     else Response(job.url, job.url, 0, "", b"", error)
                 )
-        if result is not None:
-            await self._deliver(job, result)
+        await self._deliver(job, result)
 
-    async def _fetch(self, job: _Job) -> Page | Response | None:
-        """Fetch a page (queueing its links) or an image; None when robots.txt says no."""
+    async def _fetch(self, job: _Job) -> Page | Response:
+        """Fetch a page (queueing its links) or an image."""
         if job.priority == PAGE_NEXT:
             page = await self._fetcher.page(job.url, job.depth, self.frontier.site)
             self._queue_links(page)
             return page
-        robots = await self._robots_for(origin(job.url))
-        if not robots.allows(job.url):
-            self.frontier.skip("robots")
-            return None
         return await self._fetcher.resource(job.url)
+
+    async def _allowed(self, url: str) -> bool:
+        """Whether url's own origin's robots.txt lets us fetch it (images live anywhere)."""
+        return (await self._robots_for(origin(url))).allows(url)
+
+    async def _parked_until_polite(self, job: _Job) -> bool:
+        """Park job until its host's next start time, if that is later; True if parked."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if job.start_at:  # back from the parking lot: its time has come
+            return False
+        robots = await self._robots_for(origin(job.url))
+        start = self._politeness.start_time(netloc(job.url), robots, now)
+        if start <= now:
+            return False
+        self._parked += 1
+        loop.call_at(start, self._unpark, job._replace(start_at=start))
+        return True
+
+    def _unpark(self, job: _Job) -> None:
+        """Queue a parked job again (or drop it, when the crawl is stopping)."""
+        if not self._stopping.is_set():
+            self._queue.put_nowait(job)
+        self._parked -= 1
+        self._unparked.set()
 
     async def _deliver(self, job: _Job, result: Page | Response) -> None:
         """Emit a result, shielded: once it has arrived, stopping must not throw it away."""
@@ -244,6 +293,8 @@ class Crawler:
 
     async def _robots_for(self, site_origin: str) -> Robots:
         """Fetch each origin's robots.txt once; concurrent callers share the one fetch."""
+        if self._settings.ignore_robots:
+            return Robots.ignored()
         if site_origin not in self._robots:
             self._robots[site_origin] = asyncio.ensure_future(self._fetch_robots(site_origin))
         return await self._robots[site_origin]

@@ -34,6 +34,8 @@ RESULT_OPTIONS = (
     "retries",
     "max_redirects",
     "max_per_host",
+    "rate",
+    "ignore_robots",
     "sizes",
     "analysis",
     "site_pages",

@@ -20,6 +20,13 @@ def build_summary(config: RunConfig, stats: Stats) -> dict[str, Any]:
         "counts": {key: stats.get(key) for key in COUNT_KEYS},
         "errors": stats.group("errors"),
         "skipped": stats.group("skipped"),
+        "politeness": {
+            "robots": "ignored" if config.crawling.ignore_robots else "obeyed",
+            "rate": config.crawling.rate,
+            "crawl_delays": stats.group("crawl_delay"),
+            "delayed": stats.get("politeness/delayed"),
+            "waited_s": round(stats.get("politeness/waited_s"), 3),
+        },
         "stages": {
             name: _stage_row(stats.group(f"stage/{name}"), started)
             for name in STAGES
@@ -77,6 +84,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines.append("")
     lines.append("errors  " + (_pairs(summary["errors"]) or "none"))
     lines.append("skipped " + (_pairs(summary["skipped"]) or "none"))
+    lines += _politeness(summary.get("politeness"))
     lag = summary["loop_lag"]
     lines.append(
         f"wall {summary['wall_s']:.2f} s   cpu {summary['cpu_s']:.2f} s "
@@ -89,6 +97,18 @@ def format_summary(summary: dict[str, Any]) -> str:
     if summary["interrupted"]:
         lines.append("INTERRUPTED: the crawl was stopped early; the counts above are partial.")
     return "\n".join(lines)
+
+
+def _politeness(polite: dict[str, Any] | None) -> list[str]:
+    """A line on what politeness cost, when it cost anything or robots.txt was ignored."""
+    if not polite or not (polite["crawl_delays"] or polite["robots"] == "ignored"):
+        return []
+    delays = ", ".join(f"{host} {seconds:g} s" for host, seconds in polite["crawl_delays"].items())
+    text = f"polite   between requests: {delays or 'none'}; {polite['delayed']} requests waited"
+    text += f" {polite['waited_s']:.1f} s in all"
+    if polite["robots"] == "ignored":
+        text += "; robots.txt IGNORED (--ignore-robots)"
+    return [text]
 
 
 def _pairs(counts: dict[str, int]) -> str:

@@ -35,6 +35,8 @@ EVERY_FIELD_CHANGED = RunConfig(
         max_per_host=2,
         max_pages=9,
         max_depth=4,
+        rate=2.5,
+        ignore_robots=True,
         limits=FetchLimits(timeout_s=2.5, retries=1, max_redirects=3, max_bytes=5000),
     ),
     sizes=(32, 96),
