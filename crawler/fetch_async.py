@@ -39,7 +39,9 @@ def make_session(limits: FetchLimits, concurrency: int) -> aiohttp.ClientSession
         connector=connector,
         timeout=aiohttp.ClientTimeout(total=limits.timeout_s),
         headers={"User-Agent": limits.user_agent},
-        cookie_jar=aiohttp.DummyCookieJar(),
+        # One jar for the crawl, as a browser keeps: a site that sets a session cookie and
+        # redirects to itself must see it come back. unsafe: accept cookies from IP hosts too.
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from http.cookiejar import DefaultCookiePolicy
 
 import requests
 import urllib3
@@ -32,37 +31,44 @@ from crawler.pages import Page, to_page
 from errors import describe
 
 CHUNK_BYTES = 64 * 1024
-_NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])
-# Per-worker state by design: each thread (or process) gets its own Session and pool.
+# Per-worker state by design: each thread gets its own Session and connection pool per
+# crawl, and the threads of one crawl in one process share that crawl's cookie jar (a
+# CookieJar is thread-safe), as one browser does. Each worker process of a processes crawl
+# has its own: sharing cookies between processes would mean shipping the jar with every
+# request and back. Jars are kept by crawl, so two crawls in one process never share one.
 _worker = threading.local()
+_jars: dict[str, requests.cookies.RequestsCookieJar] = {}
+_jars_lock = threading.Lock()
 
 
-def fetch(url: str, limits: FetchLimits, as_page: bool = False) -> Response:
-    """Fetch url, retrying transient failures with backoff; never raises for network trouble."""
+def fetch(url: str, limits: FetchLimits, crawl: str = "", as_page: bool = False) -> Response:
+    """Fetch url for the crawl called crawl, retrying transient failures with backoff;
+    never raises for network trouble."""
     for attempt in range(limits.retries + 1):
-        outcome = _attempt(_session(limits), url, limits, as_page)
+        outcome = _attempt(_session(limits, crawl), url, limits, as_page)
         if not outcome.retry or attempt == limits.retries:
             return outcome.response
         time.sleep(backoff_delay(attempt, limits, outcome.retry_after))
     raise AssertionError("unreachable: the last attempt always returns")
 
 
-def fetch_page(url: str, depth: int, site: str, limits: FetchLimits) -> Page:
+def fetch_page(url: str, depth: int, site: str, limits: FetchLimits, crawl: str = "") -> Page:
     """Fetch and parse one page (in the worker, so the parsing is parallel where it can be)."""
-    return to_page(fetch(url, limits, as_page=True), depth, site)
+    return to_page(fetch(url, limits, crawl, as_page=True), depth, site)
 
 
-def _session(limits: FetchLimits) -> requests.Session:
-    """Return this worker's Session, making it on first use."""
-    session = getattr(_worker, "session", None)
-    if session is None:
+def _session(limits: FetchLimits, crawl: str) -> requests.Session:
+    """Return this worker's Session for crawl, making it on first use."""
+    sessions = _worker.__dict__.setdefault("sessions", {})
+    if crawl not in sessions:
         session = requests.Session()
         session.trust_env = False  # like aiohttp: no proxies or .netrc from the environment
-        session.cookies.set_policy(_NO_COOKIES)  # like aiohttp's DummyCookieJar
+        with _jars_lock:
+            session.cookies = _jars.setdefault(crawl, requests.cookies.RequestsCookieJar())
         session.headers["User-Agent"] = limits.user_agent
         session.max_redirects = limits.max_redirects
-        _worker.session = session
-    return session
+        sessions[crawl] = session
+    return sessions[crawl]
 
 
 def _attempt(session: requests.Session, url: str, limits: FetchLimits, as_page: bool) -> Attempt:

@@ -14,13 +14,17 @@ from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser
 
+from crawler.charsets import decode
 from crawler.urls import resolve, resolve_all
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_.:-]+)", re.I)
 _SRCSET_SPACE = " \t\n\r\f"
 # Every element that can name a page or an image, found in document order.
-_URL_TAGS = "a[href], area[href], base[href], img, source[srcset]"
+_URL_TAGS = "a[href], area[href], base[href], img, source[srcset], meta[http-equiv]"
+# <meta http-equiv=refresh content="5; url='next.html'">: seconds, then the URL to go to.
+_REFRESH = re.compile(
+    r"""\s*[\d.]+\s*[;,]?\s*(?:url\s*=\s*)?(?P<quote>["']?)(?P<url>.*?)(?P=quote)\s*""",
+    re.I | re.S,
+)
 
 
 class Links(NamedTuple):
@@ -31,33 +35,34 @@ class Links(NamedTuple):
 
 
 def extract(body: bytes, content_type: str, page_url: str) -> Links:
-    """Decode an HTML body and return the pages and images it links to."""
+    """Decode an HTML body and return the pages and images it links to (a refresh's
+    target among the pages)."""
+    text, encoding = decode(body, content_type)
     base_href, pages, images = None, [], []
-    for node in LexborHTMLParser(decode_html(body, content_type)).css(_URL_TAGS):
+    for node in LexborHTMLParser(text).css(_URL_TAGS):
         attrs = node.attributes
         if node.tag in ("a", "area"):
             pages.append(attrs["href"] or "")
         elif node.tag == "base":
             if base_href is None:  # only the first <base> counts
                 base_href = attrs["href"] or ""
+        elif node.tag == "meta":
+            pages.extend(refresh_target(attrs))
         else:
             if node.tag == "img" and (attrs.get("src") or "").strip():
                 images.append(attrs["src"])
             images.extend(parse_srcset(attrs.get("srcset") or ""))
     base = (resolve(page_url, base_href) if base_href else None) or page_url
-    return Links(_resolve_all(base, pages), _resolve_all(base, images))
+    return Links(_resolve_all(base, pages, encoding), _resolve_all(base, images, encoding))
 
 
-def decode_html(body: bytes, content_type: str) -> str:
-    """Decode with the charset from the header, else a <meta> tag, else UTF-8; never raise."""
-    match = _HEADER_CHARSET.search(content_type) or _META_CHARSET.search(body[:4096])
-    charset = match.group(1) if match else "utf-8"
-    if isinstance(charset, bytes):
-        charset = charset.decode("ascii")
-    try:
-        return body.decode(charset, errors="replace")
-    except (LookupError, UnicodeError):  # an unknown charset, or one that cannot "replace"
-        return body.decode("utf-8", errors="replace")
+def refresh_target(attrs: dict[str, str | None]) -> list[str]:
+    """The URL a <meta http-equiv=refresh> element sends the browser to, if it names one."""
+    if (attrs.get("http-equiv") or "").strip().lower() != "refresh":
+        return []
+    match = _REFRESH.fullmatch(attrs.get("content") or "")
+    url = match.group("url").strip() if match else ""
+    return [url] if url else []
 
 
 def parse_srcset(srcset: str) -> list[str]:
@@ -94,6 +99,6 @@ def _skip_descriptors(srcset: str, position: int) -> int:
     return position
 
 
-def _resolve_all(base: str, hrefs: list[str]) -> tuple[str, ...]:
+def _resolve_all(base: str, hrefs: list[str], encoding: str) -> tuple[str, ...]:
     """Resolve hrefs against base, dropping unfetchable ones and duplicates, keeping order."""
-    return tuple(dict.fromkeys(url for url in resolve_all(base, hrefs) if url))
+    return tuple(dict.fromkeys(url for url in resolve_all(base, hrefs, encoding) if url))

@@ -57,8 +57,10 @@ def resolve(base: str, href: str) -> str | None:
     return resolve_all(base, [href])[0]
 
 
-def resolve_all(base: str, hrefs: Iterable[str]) -> list[str | None]:
+def resolve_all(base: str, hrefs: Iterable[str], encoding: str = "utf-8") -> list[str | None]:
     """Resolve every href of one page against its base URL, normalised (None: unfetchable).
+    A non-ASCII query is percent-encoded in the page's encoding, as browsers do (WHATWG);
+    the path always in UTF-8.
 
     The hot path of the crawl: a page names dozens of links, mostly the same on every page
     (navigation), so the base is split once per page, plain paths ("/a/b", "../c") skip
@@ -73,6 +75,8 @@ def resolve_all(base: str, hrefs: Iterable[str]) -> list[str | None]:
     resolved: list[str | None] = []
     for raw in hrefs:
         href = _TAB_OR_NEWLINE.sub("", raw).strip()
+        if not href.isascii() and encoding != "utf-8":
+            href = _query_in(href, encoding)
         # What urljoin would give, without its cost: normalize removes the dot segments.
         if _PLAIN_SITE_PATH.fullmatch(href):
             resolved.append(_normalize_cached(base_origin + href))
@@ -84,6 +88,25 @@ def resolve_all(base: str, hrefs: Iterable[str]) -> list[str | None]:
             except ValueError:  # urljoin rejects some malformed IPv6 literals
                 resolved.append(None)
     return resolved
+
+
+def _query_in(href: str, encoding: str) -> str:
+    """href with its query's non-ASCII characters percent-encoded in encoding; what the
+    encoding cannot hold becomes %26%23N%3B (the WHATWG URL parser's '&#N;')."""
+    head, mark, query = href.partition("?")
+    if not mark or query.isascii():
+        return href
+    query, hash_mark, fragment = query.partition("#")
+    encoded = "".join(char if char.isascii() else _percent(char, encoding) for char in query)
+    return f"{head}?{encoded}{hash_mark}{fragment}"
+
+
+def _percent(char: str, encoding: str) -> str:
+    try:
+        data = char.encode(encoding)
+    except UnicodeEncodeError:
+        return f"%26%23{ord(char)}%3B"
+    return "".join(f"%{byte:02X}" for byte in data)
 
 
 # A pure function's memo, bounded: the same links recur on page after page.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable
 from concurrent.futures import Executor
 from contextlib import AsyncExitStack
@@ -43,16 +44,17 @@ class ExecutorFetcher:
     def __init__(self, executor: Executor, limits: FetchLimits) -> None:
         self._executor = executor
         self._limits = limits
+        self._crawl = uuid.uuid4().hex  # this crawl's own sessions and cookies in the workers
 
     async def page(self, url: str, depth: int, site: str) -> tuple[Page, Span]:
         """Fetch and parse one page in a worker; say which worker and when."""
-        future = self._executor.submit(call_timed, fetch_page, url, depth, site, self._limits)
-        return await asyncio.wrap_future(future)
+        args = (url, depth, site, self._limits, self._crawl)
+        return await asyncio.wrap_future(self._executor.submit(call_timed, fetch_page, *args))
 
     async def resource(self, url: str) -> tuple[Response, Span]:
         """Fetch an image or a robots.txt in a worker; say which worker and when."""
-        future = self._executor.submit(call_timed, fetch, url, self._limits)
-        return await asyncio.wrap_future(future)
+        args = (url, self._limits, self._crawl)
+        return await asyncio.wrap_future(self._executor.submit(call_timed, fetch, *args))
 
 
 class TimedFetcher:
