@@ -23,6 +23,7 @@ class ErrorKind(StrEnum):
     OFFSITE_REDIRECT = "offsite_redirect"
     INVALID_URL = "invalid_url"
     UNDECODABLE = "undecodable"
+    UNSUPPORTED_FORMAT = "unsupported_format"  # an image format we do not rasterise (SVG)
     DECOMPRESSION_BOMB = "decompression_bomb"
     DISK = "disk"
     WORKER_DIED = "worker_died"

@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from errors import ErrorInfo, ErrorKind
+
 TEMP_PREFIX = ".tmp-"
 FILE_MODE = 0o644
 
@@ -23,6 +25,14 @@ def write_atomic(path: Path, data: bytes) -> None:
         # Interrupted or failed (disk full): remove the partial temp file, keep the error.
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def disk_error(exc: OSError, run_dir: str) -> ErrorInfo:
+    """A failed write as a record: the system's reason and the file, named relative to the
+    run folder (a record never names a path of the machine)."""
+    where = os.path.relpath(exc.filename, run_dir) if isinstance(exc.filename, str) else ""
+    reason = exc.strerror or type(exc).__name__
+    return ErrorInfo(ErrorKind.DISK, f"{reason}: {where}" if where else reason)
 
 
 def sha256_hex(data: bytes) -> str:

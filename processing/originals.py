@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from errors import ErrorInfo, ErrorKind
-from processing.files import sha256_hex, write_atomic
+from errors import ErrorInfo
+from processing.files import disk_error, sha256_hex, write_atomic
 
 ORIGINALS_DIR = "originals"
 # Magic numbers: the extension says what the bytes are, whatever the URL or server claims.
@@ -18,7 +18,16 @@ _SIGNATURES = (
     (b"BM", ".bmp"),
     (b"II*\x00", ".tif"),
     (b"MM\x00*", ".tif"),
+    (b"\x00\x00\x01\x00", ".ico"),
+    (b"%PDF-", ".pdf"),
+    (b"\xff\x0a", ".jxl"),
+    (b"\x00\x00\x00\x0cJXL ", ".jxl"),
+    (b"8BPS", ".psd"),
 )
+# ISO base media files (bytes 4-12: "ftyp" and a brand): AVIF we read, HEIC we do not.
+_BRANDS = {b"avif": ".avif", b"avis": ".avif", b"heic": ".heic", b"heix": ".heic", b"mif1": ".heic"}
+# Formats a browser shows that we do not make thumbnails of: their own error kind.
+UNSUPPORTED = frozenset({".svg", ".pdf", ".jxl", ".psd", ".heic"})
 
 
 class Original(NamedTuple):
@@ -47,7 +56,7 @@ def save_original(original: Original, run_dir: str) -> Saved:
         if not target.exists():  # same bytes from another URL: already saved
             write_atomic(target, original.data)
     except OSError as exc:
-        error = ErrorInfo(ErrorKind.DISK, str(exc))
+        error = disk_error(exc, run_dir)
         return Saved(original.url, "", digest, len(original.data), error)
     return Saved(original.url, relative, digest, len(original.data))
 
@@ -56,7 +65,17 @@ def sniff_extension(data: bytes) -> str:
     """Return the file extension the leading bytes call for ('.bin' when unknown)."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return ".webp"
+    if data[4:8] == b"ftyp" and data[8:12] in _BRANDS:
+        return _BRANDS[data[8:12]]
+    if _is_svg(data[:1024]):
+        return ".svg"
     return next((ext for magic, ext in _SIGNATURES if data.startswith(magic)), ".bin")
+
+
+def _is_svg(head: bytes) -> bool:
+    """An SVG document: XML (or a bare root) whose first element is <svg."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith((b"<svg", b"<?xml", b"<!doctype svg")) and b"<svg" in text
 
 
 def failed_save(original: Original, exc: BaseException) -> Saved:

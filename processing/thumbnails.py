@@ -15,8 +15,8 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from errors import ErrorInfo, ErrorKind, describe
 from processing.colours import dominant_colours
-from processing.files import sha256_hex, write_atomic
-from processing.originals import Saved
+from processing.files import disk_error, sha256_hex, write_atomic
+from processing.originals import UNSUPPORTED, Saved, sniff_extension
 
 THUMBNAILS_DIR = "thumbnails"
 JPEG_QUALITY = 85
@@ -24,7 +24,7 @@ JPEG_QUALITY = 85
 DRAFT_GAP = 2
 ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})
 # Only the web's image formats: never EPS and friends, which can run external programs.
-FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "ICO")
+FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "ICO", "AVIF")
 # What a broken file can make Pillow raise while decoding.
 DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error)
 
@@ -73,21 +73,24 @@ def make_thumbnails(
     """Make one thumbnail per size (the longest side) from the saved original; with
     analysis, find dominant colours. Reads and writes the run folder: for workers that
     share our disk."""
-    rendered = render_thumbnails(Path(run_dir, saved.path), sizes, analysis)
-    return save_thumbnails(saved, rendered, run_dir)
-
-
-def render_thumbnails(
-    source: Path | bytes, sizes: tuple[int, ...], analysis: bool = False
-) -> Rendered:
-    """Decode source (a file, or an image's bytes) and encode one thumbnail per size; with
-    analysis, find dominant colours. Touches no disk when given bytes."""
     try:
-        width, height, image = load_upright(source, max(sizes))
+        data = read_original(saved, run_dir)
+    except OSError as exc:  # the run folder is not what it was: as a failed write
+        return ImageResult(
+            saved.url, saved.path, saved.sha256, saved.size, error=disk_error(exc, run_dir)
+        )
+    return save_thumbnails(saved, render_thumbnails(data, sizes, analysis), run_dir)
+
+
+def render_thumbnails(data: bytes, sizes: tuple[int, ...], analysis: bool = False) -> Rendered:
+    """Decode an image's bytes and encode one thumbnail per size; with analysis, find its
+    dominant colours. Touches no disk."""
+    try:
+        width, height, image = load_upright(data, max(sizes))
     except Image.DecompressionBombError as exc:
         return Rendered(error=ErrorInfo(ErrorKind.DECOMPRESSION_BOMB, str(exc)))
     except DECODE_ERRORS as exc:
-        return Rendered(error=ErrorInfo(ErrorKind.UNDECODABLE, describe(exc)))
+        return Rendered(error=_not_decoded(data, exc))
     colours = dominant_colours(image) if analysis else ()
     return Rendered(width, height, _encode_all(image, sizes), colours)
 
@@ -103,7 +106,8 @@ def save_thumbnails(saved: Saved, rendered: Rendered, run_dir: str) -> ImageResu
             for size, extension, data in rendered.encoded
         )
     except OSError as exc:
-        return _failed(saved, ErrorKind.DISK, str(exc))
+        error = disk_error(exc, run_dir)
+        return ImageResult(saved.url, saved.path, saved.sha256, saved.size, error=error)
     width, height, colours = rendered.width, rendered.height, rendered.colours
     return ImageResult(
         saved.url, saved.path, saved.sha256, saved.size, width, height, thumbnails, colours
@@ -115,10 +119,9 @@ def read_original(saved: Saved, run_dir: str) -> bytes:
     return Path(run_dir, saved.path).read_bytes()
 
 
-def load_upright(source: Path | bytes, largest: int) -> tuple[int, int, Image.Image]:
+def load_upright(data: bytes, largest: int) -> tuple[int, int, Image.Image]:
     """Return the displayed size and a decoded, EXIF-rotated image at least 2x largest."""
-    opened = io.BytesIO(source) if isinstance(source, bytes) else source
-    with Image.open(opened, formats=FORMATS) as image:
+    with Image.open(io.BytesIO(data), formats=FORMATS) as image:
         orientation = image.getexif().get(ExifTags.Base.Orientation)
         width, height = image.size
         if orientation in ROTATED_ORIENTATIONS:
@@ -187,6 +190,11 @@ def failed_resize(saved: Saved, exc: BaseException) -> ImageResult:
     )
 
 
-def _failed(saved: Saved, kind: ErrorKind, message: str) -> ImageResult:
-    error = ErrorInfo(kind, message)
-    return ImageResult(saved.url, saved.path, saved.sha256, saved.size, error=error)
+def _not_decoded(data: bytes, exc: BaseException) -> ErrorInfo:
+    """Why bytes did not decode: a format we do not rasterise, or a broken image."""
+    extension = sniff_extension(data)
+    if extension in UNSUPPORTED:
+        return ErrorInfo(ErrorKind.UNSUPPORTED_FORMAT, f"{extension[1:]}: not rasterised here")
+    if isinstance(exc, UnidentifiedImageError):  # its message would show an object address
+        return ErrorInfo(ErrorKind.UNDECODABLE, "not an image in any format read here")
+    return ErrorInfo(ErrorKind.UNDECODABLE, describe(exc))

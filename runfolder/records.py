@@ -12,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from crawler.pages import Page
+from errors import ErrorInfo
 from processing.files import sha256_hex, write_atomic
 from processing.thumbnails import ImageResult
 from stats import Stats
@@ -52,7 +54,7 @@ class RunRecorder:
             "status": page.status,
             "depth": page.depth,
             "ok": page.ok,
-            "error": page.error.as_json() if page.error else None,
+            "error": self._error(page.error),
             "links": list(page.links),
             "images": list(page.images),
         }
@@ -64,7 +66,7 @@ class RunRecorder:
         row = {
             "url": image.url,
             "ok": image.ok,
-            "error": image.error and image.error.as_json(),
+            "error": self._error(image.error),
             "original": image.original or None,
             "thumbnails": {str(t.size): t.path for t in image.thumbnails},
             "thumbnail_sha256": {str(t.size): t.sha256 for t in image.thumbnails},
@@ -126,6 +128,16 @@ class RunRecorder:
             # a second failure while flushing the same line again.
             with contextlib.suppress(OSError):
                 file.close()
+
+    def _error(self, error: ErrorInfo | None) -> dict[str, str] | None:
+        """The error as a record, any mention of the run folder's own path made relative: a
+        record never names a path of the machine."""
+        if error is None:
+            return None
+        message = error.message
+        for folder in {self.run_dir.resolve(), self.run_dir.absolute()}:
+            message = message.replace(f"{folder}{os.sep}", "").replace(str(folder), ".")
+        return {"kind": str(error.kind), "message": message}
 
     def _portless(self, url: str) -> str:
         netloc = urlsplit(url).netloc

@@ -68,6 +68,8 @@ def test_every_trap_is_recorded_and_the_crawl_goes_on(
     assert summary["skipped"]["max_depth"] == 1  # the endless calendar, stopped
 
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # nothing written beside the run
+    records = (run_dir / "pages.jsonl").read_text() + (run_dir / "images.jsonl").read_text()
+    assert str(tmp_path) not in records and "object at 0x" not in records
     for path in run_dir.rglob("*"):
         relative = path.relative_to(run_dir)
         assert relative.parts[0] in {"originals", "thumbnails"} or str(relative) in RUN_FILES

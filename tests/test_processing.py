@@ -81,9 +81,13 @@ def test_unknown_bytes_get_bin() -> None:
     assert sniff_extension(b"<html>not an image</html>") == ".bin"
 
 
-def test_disk_error_is_recorded_not_raised(tmp_path: Path) -> None:
+def test_disk_error_is_recorded_not_raised_and_names_no_path_of_the_machine(
+    tmp_path: Path,
+) -> None:
     saved = save_original(Original("http://h/i", b"x"), str(tmp_path / "missing"))
     assert saved.error is not None and saved.error.kind == ErrorKind.DISK
+    assert saved.error.message.startswith("No such file or directory: originals/.tmp-")
+    assert str(tmp_path) not in saved.error.message
 
 
 @pytest.mark.parametrize(
@@ -98,6 +102,8 @@ def test_disk_error_is_recorded_not_raised(tmp_path: Path) -> None:
         ("RGBA", "WEBP", "RGBA"),
         ("RGB", "TIFF", "RGB"),
         ("RGB", "BMP", "RGB"),
+        ("RGB", "AVIF", "RGB"),
+        ("RGBA", "AVIF", "RGBA"),
     ],
 )
 def test_every_mode_becomes_a_valid_thumbnail(
@@ -155,8 +161,36 @@ def test_large_jpeg_is_decoded_at_reduced_scale(ready_dir: Path) -> None:
 def test_broken_images_are_recorded_as_undecodable(ready_dir: Path, data: bytes) -> None:
     result = thumbnails_of(data, ready_dir)
     assert result.error is not None and result.error.kind == ErrorKind.UNDECODABLE
+    assert "0x" not in result.error.message and str(ready_dir) not in result.error.message
     assert result.thumbnails == ()
     assert no_temp_files(ready_dir)
+
+
+def test_an_icon_gets_thumbnails_of_its_largest_image(ready_dir: Path) -> None:
+    icon = encoded(colour_source("RGBA", (64, 64)), "ICO", sizes=[(16, 16), (64, 64)])
+    result = thumbnails_of(icon, ready_dir)
+    assert result.ok and (result.width, result.height) == (64, 64)
+    assert result.original.endswith(".ico")
+
+
+@pytest.mark.parametrize(
+    ("data", "extension"),
+    [
+        (b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>', ".svg"),
+        (b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- hi -->\n<svg width="4"/>', ".svg"),
+        (b"%PDF-1.7\n%\xe2\xe3", ".pdf"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", ".heic"),
+        (b"\xff\x0a\xfa\x7f", ".jxl"),
+    ],
+    ids=["svg", "svg-with-bom-and-comment", "pdf", "heic", "jxl"],
+)
+def test_formats_we_do_not_rasterise_have_their_own_error_kind(
+    ready_dir: Path, data: bytes, extension: str
+) -> None:
+    assert sniff_extension(data) == extension
+    result = thumbnails_of(data, ready_dir)
+    assert result.error is not None and result.error.kind == ErrorKind.UNSUPPORTED_FORMAT
+    assert result.original.endswith(extension)
 
 
 def test_decompression_bomb_is_refused(ready_dir: Path) -> None:

@@ -59,10 +59,14 @@ IMAGES = {
     "/img/exif.jpg": "ok",
     "/img/scan.tif": "ok",
     "/img/old.bmp": "ok",
+    "/img/photo.avif": "ok",
+    "/img/favicon.ico": "ok",
+    "/img/drawing.svg": "unsupported_format",
     "/img/..%2F..%2Fescape.png": "ok",
     "/etc/passwd.png": "ok",  # what /img/../../../etc/passwd.png normalises to
     f"/img/{LONG_NAME}.png": "ok",
 }
+SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>'
 NEVER_FETCHED = ("/hidden/comment", "/hidden/script", "/calendar/9", "/etc/passwd")
 HITS = web.AppKey("hits", dict)  # path -> requests so far, every path, even unknown ones
 
@@ -265,6 +269,9 @@ def _images() -> list[tuple[str, bytes, str]]:
         ("/img/exif.jpg", _encode(photo, "JPEG", exif=exif), "image/jpeg"),
         ("/img/scan.tif", _encode(photo, "TIFF"), "image/tiff"),
         ("/img/old.bmp", _encode(photo, "BMP"), "image/bmp"),
+        ("/img/photo.avif", _encode(photo, "AVIF"), "image/avif"),
+        ("/img/favicon.ico", _encode(photo.resize((48, 32)), "ICO"), "image/x-icon"),
+        ("/img/drawing.svg", SVG, "image/svg+xml"),
         ("/img/..%2F..%2Fescape.png", _encode(photo.rotate(90), "PNG"), "image/png"),
         ("/etc/passwd.png", _encode(photo.rotate(180), "PNG"), "image/png"),
         (f"/img/{LONG_NAME}.png", _encode(photo.rotate(270), "PNG"), "image/png"),
