@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# setuptools explains editable installs in a box of warnings on every install: keep the
+# first screen a newcomer sees for what matters.
+PIP := PYTHONWARNINGS=ignore::Warning
+
 VENV_FT := .venv-ft
 FT_STAMP := $(VENV_FT)/.installed
 ARGS ?=
@@ -15,7 +19,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,plot,cluster]'
+	$(PIP) $(BIN)/python -m pip install --quiet -e '.[dev,plot,cluster]'
 	touch $(STAMP)
 
 # A free-threaded CPython (no GIL): fetched with uv where it can download interpreters, else
@@ -27,7 +31,7 @@ $(FT_STAMP): pyproject.toml interpreters/freethreaded.sh
 	@python_ft=$$(bash interpreters/freethreaded.sh) && rm -rf $(VENV_FT) && \
 		echo "making $(VENV_FT) with $$python_ft" && $$python_ft -m venv $(VENV_FT)
 	$(VENV_FT)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV_FT)/bin/python -m pip install --quiet --prefer-binary -e .
+	$(PIP) $(VENV_FT)/bin/python -m pip install --quiet --prefer-binary -e .
 	$(VENV_FT)/bin/python -c 'import sys; assert not sys._is_gil_enabled(), "the GIL is on"'
 	touch $(FT_STAMP)
 
@@ -50,7 +54,7 @@ report: $(STAMP)
 
 # Each stage against its limit, as side-by-side ratios: a few minutes.
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(PIP) $(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.run
 
 # Memory as the site grows (5,000 vs 50,000 pages): a few minutes.

@@ -11,9 +11,10 @@ The data flow of `python pipeline.py crawl [URL]`:
    get the path, not the bytes); each image's outcome goes to images.jsonl.
 5. The three stages run at once; the bounded queues keep memory flat (a fast stage waits for
    a slow one). At the end summary.json gets the counts, each stage's cost and the digest.
-6. The first Ctrl-C stops the crawl; what was already downloaded is still saved and
-   thumbnailed, and summary.json says the run was interrupted. A second Ctrl-C quits at once,
-   removing temporary files first, so no half-written file is ever left.
+6. The first Ctrl-C (or SIGTERM, as docker stop and systemd send) stops the crawl; what was
+   already downloaded is still saved and thumbnailed, and summary.json says the run was
+   interrupted, and by which signal. A second one quits at once, removing temporary files
+   first, so no half-written file is ever left.
 
 Each stage's model comes from the models.registry: write and resize run through
 models.stages.run_stage on that model's concurrent.futures Executor; the crawl runs its own
@@ -29,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -90,7 +92,7 @@ class Pipeline:
         self.timeline = Timeline(config.run_dir) if config.timeline else None
         self.stages = {name: self._stage_stats(name) for name in STAGES}
         self.crawler: Crawler | None = None
-        self.interrupted = False
+        self.stop_signal = 0  # the signal that stopped the run early (0: none)
         self.stopped_by = ""  # why the run stopped early, other than Ctrl-C
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -125,6 +127,9 @@ class Pipeline:
         for key, value in lag.as_json().items():
             self.stats.set(f"loop_lag/{key}", value)
         self.stats.set("interrupted", self.interrupted)
+        self.stats.set(
+            "signal", signal.Signals(self.stop_signal).name if self.interrupted else None
+        )
         self.stats.set("stopped_by", self.stopped_by or None)
         self.stats.set("timeline", self.timeline and self.timeline.describe())
         self.stats.set("digest", self.recorder.digest())
@@ -162,16 +167,25 @@ class Pipeline:
             self._stop_crawl()
         return pools
 
-    def on_ctrl_c(self, *_: Any) -> None:
-        """SIGINT handler: the first stops the crawl gracefully, the second quits at once."""
+    @property
+    def interrupted(self) -> bool:
+        """Whether a signal stopped the run early."""
+        return bool(self.stop_signal)
+
+    def on_signal(self, signum: int, _frame: Any = None) -> None:
+        """SIGINT and SIGTERM handler: the first stops the crawl gracefully, the second
+        quits at once."""
         if self.interrupted:
-            quit_now(self.config.run_dir)
-        self.interrupted = True
+            quit_now(self.config.run_dir, 128 + signum)
+        self.stop_signal = signum
         if self._loop is not None:  # hand over to the loop: a signal handler must stay tiny
             self._loop.call_soon_threadsafe(self._stop_crawl)
 
     def _stop_crawl(self) -> None:
-        LOGGER.warning("Interrupted: saving what was downloaded. Ctrl-C again to quit now.")
+        name = signal.Signals(self.stop_signal).name
+        LOGGER.warning(
+            f"Interrupted ({name}): saving what was downloaded. Ctrl-C again to quit now."
+        )
         if self.crawler is not None:
             self.crawler.stop()
 
@@ -261,13 +275,13 @@ def resize_work(config: RunConfig, emit: Callable[[ImageResult], Awaitable[None]
     )
 
 
-def quit_now(run_dir: Path) -> None:
-    """Stop our worker processes, remove temporary files, and exit at once."""
+def quit_now(run_dir: Path, status: int) -> None:
+    """Stop our worker processes, remove temporary files, and exit at once with status."""
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
             child.kill()
     remove_temp_files(run_dir)
-    os._exit(130)
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -46,12 +46,19 @@ from crawler.crawl import SiteUnreachable
 from measure.progress import Progress
 from pipeline import Pipeline
 from runfolder.folders import remove_if_made
-from runfolder.resume import RESULT_OPTIONS, read_run_info, write_run_info
+from runfolder.resume import (
+    RESULT_OPTIONS,
+    DamagedRecords,
+    check_records,
+    read_run_info,
+    write_run_info,
+)
 from runfolder.summary import format_summary
 
 LOGGER = logging.getLogger("cli")
 
 ROOT = Path(__file__).resolve().parent.parent
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SITE_CACHE = ROOT / ".cache" / "site"
 FREE_THREADED = ROOT / ".venv-ft" / "bin" / "python"  # made by `make freethreaded`
 
@@ -113,6 +120,8 @@ def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> Non
     if options["resume"] is not None:
         _resume(url, out, quiet, options)
         return
+    if options["repair"]:
+        raise click.UsageError("--repair goes with --resume: it repairs a run folder's records")
     start_url = checked_url(url) if url else None
     run_dir = run_folder(out)
     if start_url:
@@ -141,6 +150,11 @@ def _resume(url: str | None, out: Path | None, quiet: bool, options: dict[str, A
     try:
         info = read_run_info(run_dir)
     except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--resume") from None
+    try:
+        if dropped := check_records(run_dir, options["repair"]):
+            click.echo(f"Repaired: {dropped} damaged record lines dropped; fetching them again.")
+    except DamagedRecords as exc:
         raise click.BadParameter(str(exc), param_hint="--resume") from None
     stored = info["options"]
     options = {**options, **stored, "sizes": tuple(stored["sizes"])}
@@ -246,8 +260,8 @@ def stage(
 ) -> None:
     """Run one STAGE alone on one model over a fixed input (the crawl: the site at URL;
     write and resize: --input's originals) and record what it cost: compare's child runs."""
-    if options["resume"] is not None:
-        raise click.UsageError("stage takes no --resume")
+    if options["resume"] is not None or options["repair"]:
+        raise click.UsageError("stage takes no --resume or --repair")
     if stage == "crawl" and not url:
         raise click.UsageError("stage crawl needs the URL of the site to crawl")
     if stage != "crawl" and input_dir is None:
@@ -321,8 +335,9 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
     progress = Progress(enabled=not quiet)
     pipeline = Pipeline(config, progress)
     # Installed for the whole command, not just while the loop runs: a second Ctrl-C while
-    # the summary is printed must still quit cleanly.
-    previous = signal.signal(signal.SIGINT, pipeline.on_ctrl_c)
+    # the summary is printed must still quit cleanly. SIGTERM (docker stop, systemd, CI
+    # runners) is a first Ctrl-C.
+    previous = {sig: signal.signal(sig, pipeline.on_signal) for sig in STOP_SIGNALS}
     try:
         with logging_redirect_tqdm(), asyncio.Runner(loop_factory=_loop_factory(config)) as runner:
             summary = runner.run(pipeline.run())
@@ -338,7 +353,8 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
     finally:
         progress.close()
         if not pipeline.interrupted:
-            signal.signal(signal.SIGINT, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     click.echo(format_summary(summary))
     _write_report(config.run_dir)
     click.echo(f"Results in {config.run_dir}/")
@@ -349,7 +365,7 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
         # handlers and would let another Ctrl-C kill us mid-exit.
         sys.stdout.flush()
         logging.shutdown()
-        os._exit(130)
+        os._exit(128 + pipeline.stop_signal)
 
 
 def _write_report(folder: Path) -> None:

@@ -296,6 +296,11 @@ crawl_options = bundle(
         type=click.Path(exists=True, file_okay=False, path_type=Path),
         help="Continue the interrupted run in this folder (same URL, sizes and site).",
     ),
+    click.option(
+        "--repair",
+        is_flag=True,
+        help="With --resume: keep the record files' valid lines, fetch what damaged ones named.",
+    ),
 )
 """What one crawl may do: its reach, limits and output."""
 

@@ -91,8 +91,10 @@ class Model:
 
 
 def start_worker() -> None:
-    """Set up a pool worker: ignore Ctrl-C (the parent decides), and die with the parent."""
+    """Set up a pool worker: ignore Ctrl-C and SIGTERM (the parent decides), and die with
+    the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     parent = os.getppid()
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
 

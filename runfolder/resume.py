@@ -67,6 +67,52 @@ def read_run_info(run_dir: Path) -> dict[str, Any]:
         raise ValueError(f"{str(run_dir)!r} has no readable {RUN_INFO}: not a run folder") from exc
 
 
+# The fields every record line has: a line without them is damaged.
+PAGE_FIELDS = frozenset({"url", "final_url", "status", "depth", "error", "links", "images"})
+IMAGE_FIELDS = frozenset({"url", "error", "thumbnails", "thumbnail_sha256", "bytes", "sha256"})
+RECORDS = {"pages.jsonl": PAGE_FIELDS, "images.jsonl": IMAGE_FIELDS}
+
+
+class DamagedRecords(ValueError):
+    """A record file has a broken line before its end: resuming would build on it."""
+
+
+def check_records(run_dir: Path, repair: bool) -> int:
+    """Check that every complete line of the record files is a record; a damaged one raises
+    DamagedRecords (naming the file and line, changing nothing), unless repair, which keeps
+    the valid lines (what the damaged ones named is fetched again). Returns lines dropped."""
+    dropped = 0
+    for name, fields in RECORDS.items():
+        path = run_dir / name
+        if not path.exists():
+            continue
+        lines = _complete_lines(path.read_bytes())
+        damaged = [number for number, line in enumerate(lines, 1) if not _is_record(line, fields)]
+        if damaged and not repair:
+            raise DamagedRecords(
+                f"{name} line {damaged[0]} is not a record ({len(damaged)} such lines): "
+                "--resume DIR --repair keeps the valid lines and fetches the rest again"
+            )
+        if damaged:
+            kept = b"".join(line for number, line in enumerate(lines, 1) if number not in damaged)
+            write_atomic(path, kept)
+            dropped += len(damaged)
+    return dropped
+
+
+def _complete_lines(data: bytes) -> list[bytes]:
+    """The file's lines that end in a newline (a last one cut off by a hard kill is not)."""
+    return data[: data.rfind(b"\n") + 1].splitlines(keepends=True)
+
+
+def _is_record(line: bytes, fields: frozenset[str]) -> bool:
+    try:
+        row = json.loads(line)
+    except ValueError:  # not JSON, or not UTF-8
+        return False
+    return isinstance(row, dict) and fields <= row.keys()
+
+
 def load_done(run_dir: Path) -> Done:
     """Read what the run recorded, cutting off a partial last line first. Images that failed
     only because the disk did are forgotten (and their lines removed): a resume retries them."""

@@ -36,6 +36,7 @@ def build_summary(config: RunConfig, stats: Stats) -> dict[str, Any]:
         "cpu_s": round(stats.get("cpu_s"), 3),
         "loop_lag": stats.group("loop_lag"),
         "interrupted": stats.get("interrupted", False),
+        "signal": stats.get("signal", None),
         "stopped_by": stats.get("stopped_by", None),
         "timeline": stats.get("timeline", None),
         "digest": stats.get("digest"),
@@ -95,7 +96,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     if "interpreter" in summary:
         lines.append(describe(summary["interpreter"]))
     if summary["interrupted"]:
-        lines.append("INTERRUPTED: the crawl was stopped early; the counts above are partial.")
+        by = f" by {summary['signal']}" if summary.get("signal") else ""
+        lines.append(f"INTERRUPTED{by}: the crawl was stopped early; the counts above are partial.")
     return "\n".join(lines)
 
 

@@ -23,7 +23,7 @@ NOT_ON_THE_COMMAND_LINE = {
     "crawling.limits.user_agent",
 }
 # Options of `crawl` that are not part of a run's configuration.
-NOT_IN_THE_CONFIG = {"--quiet", "--resume"}
+NOT_IN_THE_CONFIG = {"--quiet", "--resume", "--repair"}
 
 EVERY_FIELD_CHANGED = RunConfig(
     start_url="http://127.0.0.1:8123/start",

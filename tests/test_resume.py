@@ -126,3 +126,40 @@ def test_run_json_keeps_every_option_that_changes_the_outputs(
     )
     stored = json.loads((run_dir / "run.json").read_text())["options"]
     assert stored["max_depth"] == 1 and stored["sizes"] == [64]
+
+
+def interrupted_run(origin: str, run_dir: Path) -> None:
+    """A crawl stopped by SIGINT after 20 pages."""
+    first = subprocess.Popen(
+        crawl_command(f"{origin}/", "--out", str(run_dir), "--concurrency", "4"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_pages(run_dir, 20)
+    first.send_signal(signal.SIGINT)
+    first.wait(timeout=20)
+
+
+def test_a_record_damaged_in_the_middle_stops_resume_and_repair_carries_on(
+    site: tuple[MiniSite, str], unbroken: dict, tmp_path: Path
+) -> None:
+    _, origin = site
+    run_dir = tmp_path / "run"
+    interrupted_run(origin, run_dir)
+    pages = run_dir / "pages.jsonl"
+    lines = pages.read_bytes().splitlines(keepends=True)
+    lines[5] = b'{"url": "http://127.0.0.1/half-writt\xff\n'  # a disk error mid-file
+    pages.write_bytes(b"".join(lines))
+    before = {path.name: path.read_bytes() for path in run_dir.iterdir() if path.is_file()}
+
+    refused = subprocess.run(crawl_command("--resume", str(run_dir)), capture_output=True)
+    assert refused.returncode == 2
+    assert b"pages.jsonl line 6 is not a record" in refused.stderr
+    assert {path.name: path.read_bytes() for path in run_dir.iterdir() if path.is_file()} == before
+
+    repaired = subprocess.run(
+        crawl_command("--resume", str(run_dir), "--repair"), capture_output=True, text=True
+    )
+    assert repaired.returncode == 0, repaired.stderr
+    assert "1 damaged record lines dropped" in repaired.stdout
+    assert summary(run_dir)["digest"] == unbroken["digest"]  # the lost page fetched again
