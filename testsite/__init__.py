@@ -13,10 +13,18 @@ empty hrefs must not be fetched. Pages show `SiteSpec.images` files under `/img/
 `localhost` as a CDN: JPEG photos up to `max_megapixels` (greyscale, CMYK and EXIF-rotated
 ones too), PNG with alpha (RGBA, LA) and 16-bit grey, palette GIF and WebP.
 
+That is the default profile, "photos". `SiteSpec(profile="docs")` builds a software manual
+instead (docs.py): the same menu of up to 120 links on every page, a breadcrumb, previous
+and next links, two listings over 1 MB (/genindex-all.html, /contents.html), and mostly
+small PNG screenshots (RGB, RGBA, palette with and without a clear index, a few greyscale),
+some JPEGs, and icons shown on every page, sized as a real manual's are (docs_catalog.py).
+It keeps the photo site's robots.txt, /private/ and /hidden/ pages and link spellings, and
+draws its images into a cache folder of its own.
+
 `Site.expected_page_urls(origin)` and `expected_image_urls(origin)` say what a correct
-crawl from `origin/` finds. Serve it with `running_site` (this event loop), `site_process`
-(a process of its own) or `serve_forever` (foreground, for `pipeline.py serve`);
-`ServeOptions` adds latency, jitter and transient 503s.
+crawl from `origin/` finds, in either profile. Serve it with `running_site` (this event
+loop), `site_process` (a process of its own) or `serve_forever` (foreground, for
+`pipeline.py serve`); `ServeOptions` adds latency, jitter and transient 503s.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from testsite.spec import ServeOptions, SiteSpec
+from testsite.spec import PROFILES, ServeOptions, SiteSpec
 
 # Loaded on first use: the server needs aiohttp and the site Pillow, slow imports that a
 # command reading only SiteSpec's defaults (every --help) should not pay for.
@@ -45,6 +53,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "PROFILES",
     "ImageInfo",
     "ServeOptions",
     "Site",

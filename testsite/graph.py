@@ -208,7 +208,7 @@ def _layout(spec: SiteSpec, words: Sequence[str], rng: random.Random) -> list[_D
     taken = {HOME, *indexes}
     dirs, weights = zip(*LEAF_DIRS, strict=True)
     leaves = [
-        _unique(rng.choices(dirs, weights)[0], words, taken, rng)
+        unique_path(rng.choices(dirs, weights)[0], words, taken, rng)
         for _ in range(public - 1 - len(indexes))
     ]
     if len(leaves) >= 20:
@@ -218,12 +218,15 @@ def _layout(spec: SiteSpec, words: Sequence[str], rng: random.Random) -> list[_D
         _Draft(HOME, "home"),
         *(_Draft(path, "index") for path in indexes),
         *(_Draft(path, "article") for path in leaves),
-        *(_Draft(_unique(PRIVATE_PREFIX, words, taken, rng), "private") for _ in range(private)),
+        *(
+            _Draft(unique_path(PRIVATE_PREFIX, words, taken, rng), "private")
+            for _ in range(private)
+        ),
         *(_Draft(f"{HIDDEN_PREFIX}{number}.html", "hidden") for number in range(1, hidden + 1)),
     ]
 
 
-def _unique(directory: str, words: Sequence[str], taken: set[str], rng: random.Random) -> str:
+def unique_path(directory: str, words: Sequence[str], taken: set[str], rng: random.Random) -> str:
     """Return a new directory/word-word.html path and remember it in taken."""
     stem = f"{directory}{rng.choice(words)}-{rng.choice(words)}"
     path, number = f"{stem}.html", 1

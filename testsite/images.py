@@ -1,9 +1,10 @@
 """Draw the catalogue's image files into a cache folder, reusing the ones already there.
 
-Every file is cut from a sample photo, resized, tinted and given fresh grain from its own
+Every photo is cut from a sample photo, resized, tinted and given fresh grain from its own
 seeded generator, so the bytes depend only on the plan and large files are not smooth
-upscales. Files are written to a temporary name and renamed into place: an interrupted run
-never leaves a truncated file that a later run would take for a finished one.
+upscales; the docs profile's screenshots and icons are drawn by screenshots.py. Files are
+written to a temporary name and renamed into place: an interrupted run never leaves a
+truncated file that a later run would take for a finished one.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from types import MappingProxyType
 from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 from testsite.catalog import ImagePlan
+from testsite.screenshots import PAINTERS as SCREENSHOT_PAINTERS
 from testsite.spec import SiteSpec
 
 LOGGER = logging.getLogger(__name__)
-GENERATOR_VERSION = 1  # bump whenever the catalogue or the drawing changes what a file holds
+# The photo profile's: bump whenever catalog.py or the drawing here changes what a file holds.
+# (The docs profile has its own, docs_catalog.DOCS_VERSION; its JPEG photos are drawn here.)
+GENERATOR_VERSION = 1
 # Pillow's transpose that turns the upright picture into what is stored under each tag;
 # a viewer applying the tag undoes it and shows the picture upright.
 _STORED_FROM_UPRIGHT = MappingProxyType(
@@ -39,9 +43,9 @@ _CLEAR_INDEX = 255  # the GIF palette index kept for transparency
 Sources = Sequence[Image.Image]
 
 
-def image_dir(cache_dir: Path, spec: SiteSpec) -> Path:
-    """Return the cache folder for spec's images: one per generator version and image set."""
-    key = f"v{GENERATOR_VERSION}-seed{spec.seed}-n{spec.images}-mp{spec.max_megapixels:g}"
+def image_dir(cache_dir: Path, spec: SiteSpec, family: str) -> Path:
+    """Return spec's image cache folder: one per family (profile and version) and image set."""
+    key = f"{family}-seed{spec.seed}-n{spec.images}-mp{spec.max_megapixels:g}"
     return cache_dir / f"images-{key}"
 
 
@@ -238,6 +242,7 @@ def _size(plan: ImagePlan) -> tuple[int, int]:
 
 
 Painter = Callable[[ImagePlan, Sources, random.Random], Image.Image]
+# Image kind -> painter: the photo catalogue's kinds, then the docs catalogue's screenshots.
 _PAINTERS: MappingProxyType[str, Painter] = MappingProxyType(
     {
         "photo": _paint_photo,
@@ -251,5 +256,6 @@ _PAINTERS: MappingProxyType[str, Painter] = MappingProxyType(
         "gif_clear": _paint_gif_clear,
         "webp": _paint_photo,
         "webp_alpha": _paint_rgba,
+        **SCREENSHOT_PAINTERS,
     }
 )

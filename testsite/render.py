@@ -20,21 +20,21 @@ def render_page(page: Page, seed: int, words: Sequence[str]) -> bytes:
     """Return the page's HTML, 3-6 KB: title, nav, paragraphs with links, figures, footer."""
     rng = random.Random(f"{seed}:text:{page.path}")
     anchors = [_anchor(link, page.base_dir, seed, words, rng) for link in page.links]
-    figures = [_figure(figure, page.base_dir, words, rng) for figure in page.figures]
-    paragraphs = [_paragraph(words, rng) for _ in range(rng.randint(6, 9))]
+    figures = [render_figure(figure, page.base_dir, words, rng) for figure in page.figures]
+    paragraphs = [paragraph(words, rng) for _ in range(rng.randint(6, 9))]
     inline = min(len(anchors) - 2, len(paragraphs)) if len(anchors) > 2 else 0
     for number in range(inline):
         paragraphs[number] += f" See {anchors[2 + number]}."
-    body = _interleave(paragraphs, figures, rng)
+    body = interleave(paragraphs, figures, rng)
     related = "".join(f"<li>{anchor}</li>\n" for anchor in anchors[2 + inline :])
     parts = [
-        _head(title(page.path, seed, words), page.base),
+        head(title(page.path, seed, words), page.base),
         f"<header><nav>{' | '.join(anchors[:2])}</nav></header>\n<main>\n",
         f"<h1>{title(page.path, seed, words)}</h1>\n{body}",
-        *(_comment(decoy) for decoy in page.decoys if decoy.place == "comment"),
+        *(comment(decoy) for decoy in page.decoys if decoy.place == "comment"),
         f"<h2>Related</h2>\n<ul>\n{related}</ul>\n</main>\n" if related else "</main>\n",
-        _footer(page.inert),
-        *(_script(decoy) for decoy in page.decoys if decoy.place == "script"),
+        footer(page.inert),
+        *(script(decoy) for decoy in page.decoys if decoy.place == "script"),
         "</body>\n</html>\n",
     ]
     return "".join(parts).encode("utf-8")
@@ -46,14 +46,14 @@ def title(path: str, seed: int, words: Sequence[str]) -> str:
     return " ".join(rng.choice(words).capitalize() for _ in range(rng.randint(2, 4)))
 
 
-def _head(text: str, base: str | None) -> str:
+def head(text: str, base: str | None, style: str = STYLE) -> str:
     """The document start up to <body>, with a <base> when the page has one."""
     base_tag = f'<base href="{escape(base)}">\n' if base else ""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(text)}</title>\n{base_tag}"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<style>{style}</style>\n</head>\n<body>\n"
     )
 
 
@@ -63,7 +63,7 @@ def _anchor(link: Link, base_dir: str, seed: int, words: Sequence[str], rng: ran
     return f'<a href="{href}">{escape(title(link.target, seed, words))}</a>'
 
 
-def _figure(figure: Figure, base_dir: str, words: Sequence[str], rng: random.Random) -> str:
+def render_figure(figure: Figure, base_dir: str, words: Sequence[str], rng: random.Random) -> str:
     """A <figure> showing one or two image URLs in the figure's form."""
     hrefs = [escape(spell(ref.path, base_dir, ref.style, rng)) for ref in figure.refs]
     caption = " ".join(rng.choice(words) for _ in range(rng.randint(3, 8))).capitalize()
@@ -86,7 +86,7 @@ def _figure(figure: Figure, base_dir: str, words: Sequence[str], rng: random.Ran
     return f"<figure>\n{image}\n<figcaption>{alt}.</figcaption>\n</figure>\n"
 
 
-def _paragraph(words: Sequence[str], rng: random.Random) -> str:
+def paragraph(words: Sequence[str], rng: random.Random) -> str:
     """A paragraph of 3-6 sentences of random words."""
     sentences = []
     for _ in range(rng.randint(3, 6)):
@@ -95,7 +95,7 @@ def _paragraph(words: Sequence[str], rng: random.Random) -> str:
     return " ".join(sentences)
 
 
-def _interleave(paragraphs: list[str], figures: list[str], rng: random.Random) -> str:
+def interleave(paragraphs: list[str], figures: list[str], rng: random.Random) -> str:
     """Paragraphs in order, with the figures placed between them at random."""
     slots: list[list[str]] = [[f"<p>{text}</p>\n"] for text in paragraphs]
     for figure in figures:
@@ -103,17 +103,17 @@ def _interleave(paragraphs: list[str], figures: list[str], rng: random.Random) -
     return "".join(part for slot in slots for part in slot)
 
 
-def _comment(decoy: Decoy) -> str:
+def comment(decoy: Decoy) -> str:
     """A commented-out link: a parser skips it, a regex does not."""
     return f'<!-- <a href="{escape(decoy.target)}">Old page</a> -->\n'
 
 
-def _script(decoy: Decoy) -> str:
+def script(decoy: Decoy) -> str:
     """A link inside a script string: a parser skips it, a regex does not."""
     return f"<script>var u = \"<a href='{escape(decoy.target)}'>\";</script>\n"
 
 
-def _footer(inert: Sequence[str]) -> str:
+def footer(inert: Sequence[str]) -> str:
     """The footer with hrefs no crawler may fetch: mailto:, javascript:, tel:, off-site, ''."""
     anchors = []
     for href in inert:

@@ -1,16 +1,24 @@
-"""A built site: its graph, rendered pages and image files, and what a correct crawl finds."""
+"""A built site: its graph, rendered pages and image files, and what a correct crawl finds.
+
+`build_site` builds the spec's profile through PROFILE_BUILDERS, the one place that maps a
+profile's name to its catalogue, pages and image cache: "photos" (catalog.py, graph.py,
+render.py) or "docs" (docs_catalog.py, docs.py, docs_render.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
 from testsite.catalog import ImageInfo, ImagePlan, plan_images
+from testsite.docs import build_manual
+from testsite.docs_catalog import DOCS_VERSION, plan_doc_images
+from testsite.docs_render import render_manual
 from testsite.graph import IMAGE_PREFIX, SiteGraph, build_graph
-from testsite.images import ensure_images, image_dir
+from testsite.images import GENERATOR_VERSION, ensure_images, image_dir
 from testsite.render import render_page
 from testsite.samples import load_words, sample_photo_paths
 from testsite.spec import SiteSpec
@@ -72,12 +80,46 @@ class Site:
         return self._plans.get(path.removeprefix(IMAGE_PREFIX))
 
 
+Words = Sequence[str]
+Pages = tuple[SiteGraph, dict[str, bytes]]  # the link graph, and each page's HTML by path
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one profile makes its site: its image plans, its pages, its image cache's family."""
+
+    plan_images: Callable[[SiteSpec, tuple[str, ...]], tuple[ImagePlan, ...]]
+    build_pages: Callable[[SiteSpec, tuple[ImagePlan, ...], Words], Pages]
+    image_family: str  # names the cache folder, so no two profiles ever share a file
+
+
 def build_site(spec: SiteSpec, cache_dir: Path) -> Site:
     """Build the graph and pages for spec, drawing its images into cache_dir unless there."""
+    profile = PROFILE_BUILDERS[spec.profile]
     words = load_words()
-    images = plan_images(spec, words)
-    graph = build_graph(spec, images, words)
-    directory = image_dir(Path(cache_dir), spec)
+    images = profile.plan_images(spec, words)
+    graph, bodies = profile.build_pages(spec, images, words)
+    directory = image_dir(Path(cache_dir), spec, profile.image_family)
     ensure_images(images, directory, sample_photo_paths())
-    bodies = {page.path: render_page(page, spec.seed, words) for page in graph.pages}
     return Site(spec, graph, images, directory, MappingProxyType(bodies))
+
+
+def _photo_pages(spec: SiteSpec, images: tuple[ImagePlan, ...], words: Words) -> Pages:
+    """The photo site's graph and pages."""
+    graph = build_graph(spec, images, words)
+    return graph, {page.path: render_page(page, spec.seed, words) for page in graph.pages}
+
+
+def _doc_pages(spec: SiteSpec, images: tuple[ImagePlan, ...], words: Words) -> Pages:
+    """The docs site's graph and pages, both read off one manual."""
+    manual = build_manual(spec, images, words)
+    return manual.graph(), render_manual(manual, spec.seed, words)
+
+
+# Profile name (spec.PROFILES) -> how to build it.
+PROFILE_BUILDERS: Mapping[str, Profile] = MappingProxyType(
+    {
+        "photos": Profile(plan_images, _photo_pages, f"v{GENERATOR_VERSION}"),
+        "docs": Profile(plan_doc_images, _doc_pages, f"docs-v{DOCS_VERSION}"),
+    }
+)

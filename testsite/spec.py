@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The kinds of site there are: a photo site (the default) and a software manual, "docs".
+PROFILES = ("photos", "docs")
+
 
 @dataclass(frozen=True)
 class SiteSpec:
@@ -13,8 +16,11 @@ class SiteSpec:
     images: int = 300
     seed: int = 1
     max_megapixels: float = 12.0  # tests pass ~1.0 to keep generation fast
+    profile: str = PROFILES[0]
 
     def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
         if self.pages < 1:
             raise ValueError(f"pages must be at least 1, not {self.pages}")
         if self.images < 0:
