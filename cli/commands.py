@@ -84,17 +84,15 @@ def cli(verbose: bool) -> None:
 )
 @click.option("--hostile", is_flag=True, help="Serve the hostile site instead: every trap.")
 def serve(
-    site_pages: int,
-    site_images: int,
-    seed: int,
     latency_ms: float,
     jitter_ms: float,
     error_rate: float,
     port: int,
     hostile: bool,
+    **site: Any,
 ) -> None:
     """Serve the local test site until Ctrl-C."""
-    from testsite import ServeOptions, SiteSpec, serve_forever
+    from testsite import ServeOptions, serve_forever
 
     if hostile:
         from testsite.hostile import serve_hostile
@@ -102,7 +100,7 @@ def serve(
         serve_hostile(port, lambda url: click.echo(f"Serving the hostile site at {url}/"))
         return
 
-    spec = SiteSpec(pages=site_pages, images=site_images, seed=seed)
+    spec = _site_spec(site)
     options = ServeOptions(
         latency_ms=latency_ms, jitter_ms=jitter_ms, error_rate=error_rate, port=port
     )
@@ -322,11 +320,15 @@ def _measuring(experiment: str) -> None:
 
 
 def _site_spec(options: dict[str, Any]) -> Any:
-    """The local site the --site-pages, --site-images and --seed options describe."""
+    """The local site the --site-pages, --site-images, --seed and --profile options
+    describe."""
     from testsite import SiteSpec  # loads aiohttp: only when a site is wanted
 
     return SiteSpec(
-        pages=options["site_pages"], images=options["site_images"], seed=options["seed"]
+        pages=options["site_pages"],
+        images=options["site_images"],
+        seed=options["seed"],
+        profile=options.get("profile", SiteSpec().profile),
     )
 
 

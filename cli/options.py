@@ -19,7 +19,7 @@ from crawler.http import FetchLimits
 from crawler.urls import normalize
 from models.registry import MODEL_NAMES, MODELS, models_for
 from runfolder.folders import RunFolderError, new_run_dir
-from testsite.spec import ServeOptions, SiteSpec
+from testsite.spec import PROFILES, ServeOptions, SiteSpec
 
 CRAWLING = CrawlSettings()
 LIMITS = FetchLimits()
@@ -189,6 +189,16 @@ ANALYSIS = click.option(
 )
 SEED = click.option(
     "--seed", default=SITE.seed, show_default=True, help="Seed of the generated site."
+)
+
+
+PROFILE = click.option(
+    "--profile",
+    default=SITE.profile,
+    show_default=True,
+    type=click.Choice(PROFILES),
+    help="The local site: photos (large JPEGs), or docs (a manual: long menus, small PNG "
+    "screenshots, 1 MB index pages).",
 )
 
 
@@ -421,6 +431,7 @@ compare_options = bundle(
     ),
     site_size(300, 150),
     SEED,
+    PROFILE,
     SIZES,
     ANALYSIS,
     click.option(
@@ -435,6 +446,7 @@ compare_options = bundle(
 site_options = bundle(
     site_size(SITE.pages, SITE.images),
     SEED,
+    PROFILE,
     click.option(
         "--latency-ms",
         default=SERVING.latency_ms,

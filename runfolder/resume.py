@@ -41,6 +41,7 @@ RESULT_OPTIONS = (
     "site_pages",
     "site_images",
     "seed",
+    "profile",
     "latency_ms",
     "jitter_ms",
     "error_rate",

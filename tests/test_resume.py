@@ -16,12 +16,12 @@ from tests.conftest import MiniSite, chain_site, serving
 from tests.conftest import crawl_command as crawl_with
 from tests.test_interrupt import wait_for_pages
 
-PAGES = 120
+PAGES = 60
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[tuple[MiniSite, str]]:
-    """120 pages of 0.05 s, each with its own image."""
+    """60 pages of 0.05 s, each with its own image."""
     mini = chain_site(PAGES, 0.05)
     with serving(mini.app) as origin:
         yield mini, origin
