@@ -23,6 +23,11 @@ _PLAIN_SITE_PATH = re.compile(r"(?!.*//)/[^;#\x00-\x20\x7f\s\\]*")
 # A relative path ("a/b", "../c?d"): no scheme, fragment, params, control characters,
 # whitespace, backslash, or "//" (urljoin drops empty segments next to dot segments).
 _PLAIN_RELATIVE = re.compile(r"(?!.*//)[^/?#;:\x00-\x20\x7f\s\\][^#;:\x00-\x20\x7f\s\\]*")
+# An absolute http(s) URL that urljoin would hand back as it is: no params (';', which
+# urljoin's urlparse splits off and may drop), whitespace or backslash.
+_PLAIN_ABSOLUTE = re.compile(
+    r"(?i)https?://[^/?;\x00-\x20\x7f\s\\]+(?:[/?][^;\x00-\x20\x7f\s\\]*)?"
+)
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 # Dot-separated labels of letters, digits, '-' and '_' (seen in the wild, though not in DNS).
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
@@ -63,31 +68,58 @@ def resolve_all(base: str, hrefs: Iterable[str], encoding: str = "utf-8") -> lis
     the path always in UTF-8.
 
     The hot path of the crawl: a page names dozens of links, mostly the same on every page
-    (navigation), so the base is split once per page, plain paths ("/a/b", "../c") skip
-    urljoin, and normalising is memoised.
+    (navigation), so the base is split once per page, fragments (which normalising drops)
+    are dropped first, and plain paths ("/a/b", "../c") skip urljoin: under a canonical base
+    only their path and query need work (_normalize_under), memoised.
     """
     try:
-        parts = urlsplit(base)
+        base_origin, base_dir, canonical = _base_parts(base)
     except ValueError:
         return [None for _ in hrefs]  # a malformed base resolves nothing
-    base_origin = f"{parts.scheme}://{parts.netloc}"
-    base_dir = base_origin + parts.path[: parts.path.rfind("/") + 1]
     resolved: list[str | None] = []
     for raw in hrefs:
         href = _TAB_OR_NEWLINE.sub("", raw).strip()
         if not href.isascii() and encoding != "utf-8":
             href = _query_in(href, encoding)
-        # What urljoin would give, without its cost: normalize removes the dot segments.
-        if _PLAIN_SITE_PATH.fullmatch(href):
-            resolved.append(_normalize_cached(base_origin + href))
-        elif _PLAIN_RELATIVE.fullmatch(href) and base_dir.endswith("/"):
-            resolved.append(_normalize_cached(base_dir + href))
-        else:
-            try:
-                resolved.append(_normalize_cached(urljoin(base, href)))
-            except ValueError:  # urljoin rejects some malformed IPv6 literals
-                resolved.append(None)
+        resolved.append(_resolve_one(base, base_origin, base_dir, canonical, href))
     return resolved
+
+
+@lru_cache(maxsize=1024)
+def _base_parts(base: str) -> tuple[str, str, bool]:
+    """A page's base URL as resolving needs it: origin, directory, and whether it is
+    canonical already (so its origin needs no more work). ValueError if malformed."""
+    parts = urlsplit(base)
+    directory = parts.path[: parts.path.rfind("/") + 1]
+    return f"{parts.scheme}://{parts.netloc}", directory, _normalize_cached(base) == base
+
+
+def _resolve_one(base: str, origin: str, base_dir: str, canonical: bool, href: str) -> str | None:
+    """What normalize(urljoin(base, href)) gives, by the cheapest road that gives the same."""
+    plain = href.partition("#")[0]  # normalize drops the fragment anyway
+    if not plain:
+        return _normalize_cached(base)
+    if _PLAIN_SITE_PATH.fullmatch(plain):
+        return _under(origin, plain) if canonical else _normalize_cached(origin + plain)
+    if _PLAIN_RELATIVE.fullmatch(plain) and base_dir.endswith("/"):
+        rest = base_dir + plain
+        return _under(origin, rest) if canonical else _normalize_cached(origin + rest)
+    if _PLAIN_ABSOLUTE.fullmatch(plain):
+        return _normalize_cached(plain)
+    try:
+        return _normalize_cached(urljoin(base, href))
+    except ValueError:  # urljoin rejects some malformed IPv6 literals
+        return None
+
+
+def _normalize_under(origin: str, rest: str) -> str | None:
+    """normalize(origin + rest) for a canonical origin and a plain absolute path with an
+    optional query (no fragment, params, whitespace or backslash): only those need work."""
+    path, _, query = rest.partition("?")
+    url = origin + _quote(remove_dot_segments(path), _SAFE_PATH)
+    if query:
+        url += "?" + _quote(query, _SAFE_QUERY)
+    return url if len(url) <= MAX_URL_LENGTH else None
 
 
 def _query_in(href: str, encoding: str) -> str:
@@ -109,8 +141,9 @@ def _percent(char: str, encoding: str) -> str:
     return "".join(f"%{byte:02X}" for byte in data)
 
 
-# A pure function's memo, bounded: the same links recur on page after page.
+# Pure functions' memos, bounded: the same links recur on page after page.
 _normalize_cached = lru_cache(maxsize=8192)(normalize)
+_under = lru_cache(maxsize=32768)(_normalize_under)
 
 
 def origin(url: str) -> str:

@@ -244,3 +244,38 @@ def test_a_write_that_fails_part_way_leaves_no_half_written_file(
     else:
         assert target.read_bytes() == existing  # a reader still sees the whole old file
     assert no_temp_files(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt", "extension"),
+    [("RGB", "JPEG", ".jpg"), ("L", "JPEG", ".jpg"), ("RGBA", "PNG", ".png"), ("P", "PNG", ".png")],
+)
+def test_an_original_that_fits_is_its_own_thumbnail(
+    ready_dir: Path, mode: str, fmt: str, extension: str
+) -> None:
+    data = encoded(colour_source(mode, (100, 60)), fmt)  # fits 128, not 64
+    result = thumbnails_of(data, ready_dir)
+    made = {thumb.size: thumb for thumb in result.thumbnails}
+    assert made[128].path.endswith(extension)
+    assert (ready_dir / made[128].path).read_bytes() == data  # the same bytes, not re-encoded
+    with Image.open(ready_dir / made[64].path) as small:
+        assert max(small.size) == 64  # the smaller size is still made
+
+
+@pytest.mark.parametrize("what", ["turned", "cmyk"])
+def test_an_original_a_browser_would_show_wrong_is_re_encoded_even_when_it_fits(
+    ready_dir: Path, what: str
+) -> None:
+    image = colour_source("RGB", (100, 60))
+    if what == "turned":
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        data = encoded(image, "JPEG", exif=exif)
+    else:
+        data = encoded(image.convert("CMYK"), "JPEG")
+    result = thumbnails_of(data, ready_dir)
+    made = {thumb.size: thumb for thumb in result.thumbnails}
+    assert (ready_dir / made[128].path).read_bytes() != data
+    with Image.open(ready_dir / made[128].path) as shown:
+        assert shown.mode == "RGB"
+        assert shown.size == ((60, 100) if what == "turned" else (100, 60))
