@@ -1,8 +1,11 @@
 """make bench: every performance target of issues 5 and 14, as ratios measured side by side.
 
-Every figure is a ratio of two things run in the same session, interleaved A B A B, medians
-of REPEATS, because this machine is shared and noisy. Each run writes into a new folder
-(files created right after a bulk delete are slow here). Figures and targets:
+Every figure is a ratio of two things run in the same session, interleaved A B A B, the
+median of REPEATS paired ratios (repeat i of A against repeat i of B), because this machine
+is shared and noisy. A target is met ("pass") when every repeat meets it, missed ("short")
+when none does, and "inconclusive" when the repeats fall on both sides (measure/verdict.py).
+Each run writes into a new folder (files created right after a bulk delete are slow here).
+Figures and targets:
 1. crawl, asyncio model, 2,000-page photo site, no latency, concurrency 64, pages/s of the
    crawl stage alone (`pipeline.py stage crawl`: the crawler with its records, digest and
    timeline, nothing else on the cores): against a bare aiohttp queue-and-workers loop
@@ -45,6 +48,7 @@ from PIL import Image
 
 from compare.alone import input_images
 from compare.results import machine
+from measure.verdict import Outcome, judge, paired_ratios, spread
 from processing.thumbnails import load_upright
 from testsite import ServeOptions, SiteSpec, build_site, site_process
 
@@ -131,15 +135,15 @@ def bare(origin: str) -> float:
     return int(pages) / float(seconds)
 
 
-def interleaved(runs: dict[str, Callable[[], float]]) -> dict[str, float]:
-    """Run each measurement REPEATS times, A B A B, after one warm-up each; medians."""
+def interleaved(runs: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
+    """Run each measurement REPEATS times, A B A B, after one warm-up each; the repeats."""
     for run in runs.values():
         run()
     values: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(REPEATS):
         for name, run in runs.items():
             values[name].append(run())
-    return {name: statistics.median(found) for name, found in values.items()}
+    return values
 
 
 def crawl_rows(scratch: Scratch) -> list[dict]:
@@ -161,12 +165,11 @@ def crawl_rows(scratch: Scratch) -> list[dict]:
                 "scrapy": lambda: _scrapy_rate(origin, scratch.new("scrapy")),
             }
         )
-    mine = rates["ours"]
 
     def versus(name: str, target: float | None, label: str, flip: bool = False) -> dict:
-        value = rates[name] / mine if flip else mine / rates[name]
-        pair = (rates[name], mine) if flip else (mine, rates[name])
-        return _row(label, value, target, _vs(*pair, "pages/s"))
+        pair = (rates[name], rates["ours"]) if flip else (rates["ours"], rates[name])
+        detail = _vs(*map(statistics.median, pair), "pages/s")
+        return _row(label, paired_ratios(*pair), target, detail)
 
     return [
         versus("untimed", 0.95, "timeline on vs off (issue 6)"),
@@ -196,54 +199,61 @@ def site_rows(scratch: Scratch, profile: str) -> list[dict]:
             return scrapy(origin, scratch.new("scrapy"), "images")[1]
 
         walls = interleaved({"ours": run_ours, "scrapy": run_scrapy})
-        crawl = _median_cost(
-            [alone("crawl", scratch.new("crawl"), f"{origin}/") for _ in range(REPEATS)]
-        )
+        crawl = [alone("crawl", scratch.new("crawl"), f"{origin}/") for _ in range(REPEATS)]
     summaries = [json.loads((run / "summary.json").read_text()) for run in runs[1:]]
-    detail = _vs(walls["scrapy"], walls["ours"], "s, whole processes")
-    ratio = walls["scrapy"] / walls["ours"]
-    rows = [_row(f"{profile}: end to end vs Scrapy+Images", ratio, target, detail)]
+    detail = _vs(*map(statistics.median, (walls["scrapy"], walls["ours"])), "s, whole processes")
+    ratios = paired_ratios(walls["scrapy"], walls["ours"])
+    rows = [_row(f"{profile}: end to end vs Scrapy+Images", ratios, target, detail)]
     scaling, resize = resize_rows(scratch, runs[-1], scaling=profile == "photos")
-    write = _median_cost(
-        [alone("write", scratch.new("w"), "--input", str(runs[-1])) for _ in range(REPEATS)]
-    )
+    write = [alone("write", scratch.new("w"), "--input", str(runs[-1])) for _ in range(REPEATS)]
     rows += overlap_rows(profile, summaries, crawl, write, resize)
     items = summaries[-1]["stages"]["resize"]["items"]
-    detail = f"{resize.cpu_s:.2f} CPU s / {items} images, 2 processes, start-up included"
-    rows.append(
-        _row(f"{profile}: resize alone, CPU ms/image", resize.cpu_s / items * 1000, None, detail)
-    )
+    cpu = statistics.median(cost.cpu_s for cost in resize)
+    detail = f"{cpu:.2f} CPU s / {items} images, 2 processes, start-up included"
+    per_image = [cost.cpu_s / items * 1000 for cost in resize]
+    rows.append(_row(f"{profile}: resize alone, CPU ms/image", per_image, None, detail))
     return rows + scaling
 
 
 def overlap_rows(
-    profile: str, summaries: list[dict], crawl: Cost, write: Cost, resize: Cost
+    profile: str,
+    summaries: list[dict],
+    crawl: list[Cost],
+    write: list[Cost],
+    resize: list[Cost],
 ) -> list[dict]:
-    """The whole pipeline against its stages alone: the slowest, and the CPU floor; and the
-    event loop's worst lag in the whole run."""
-    whole = statistics.median(summary["wall_s"] for summary in summaries)
-    slowest = max(crawl.wall_s, write.wall_s, resize.wall_s)
-    detail = (
-        f"{whole:.2f} s whole; alone: crawl {crawl.wall_s:.2f}, write {write.wall_s:.2f}, "
-        f"resize {resize.wall_s:.2f} s"
-    )
-    rows = [_row(f"{profile}: whole vs slowest stage", whole / slowest, None, detail)]
+    """The whole pipeline against its stages alone (repeat i of each against whole run i):
+    the slowest, and the CPU floor; and the event loop's worst lag in the whole run."""
+    whole = [summary["wall_s"] for summary in summaries]
+    stages = list(zip(crawl, write, resize, strict=True))
+    slowest = [max(cost.wall_s for cost in costs) for costs in stages]
+    median = {
+        name: statistics.median(cost.wall_s for cost in costs)
+        for name, costs in (("crawl", crawl), ("write", write), ("resize", resize))
+    }
+    alone_s = ", ".join(f"{name} {seconds:.2f}" for name, seconds in median.items())
+    detail = f"{statistics.median(whole):.2f} s whole; alone: {alone_s} s"
+    rows = [_row(f"{profile}: whole vs slowest stage", paired_ratios(whole, slowest), None, detail)]
     # When the slowest stage alone already fills every core, the others' CPU time must come
     # on top: the floor is all three stages' CPU time spread over the cores.
-    cpu = crawl.cpu_s + write.cpu_s + resize.cpu_s
-    floor = cpu / (os.cpu_count() or 1)
-    detail = f"{whole:.2f} s whole; {cpu:.2f} CPU s alone / {os.cpu_count()} cores"
-    rows.append(_row(f"{profile}: whole vs CPU floor", whole / floor, 1.15, detail, True))
-    lag = statistics.median(summary["loop_lag"]["max_ms"] for summary in summaries)
+    cpu = [sum(cost.cpu_s for cost in costs) for costs in stages]
+    floor = [seconds / (os.cpu_count() or 1) for seconds in cpu]
+    detail = (
+        f"{statistics.median(whole):.2f} s whole; {statistics.median(cpu):.2f} CPU s alone"
+        f" / {os.cpu_count()} cores"
+    )
+    ratios = paired_ratios(whole, floor)
+    rows.append(_row(f"{profile}: whole vs CPU floor", ratios, 1.15, detail, True))
+    lag = [summary["loop_lag"]["max_ms"] for summary in summaries]
     p99 = statistics.median(summary["loop_lag"]["p99_ms"] for summary in summaries)
     target = 50.0 if profile == "docs" else None
-    detail = f"median of the runs' worst; p99 {p99:.0f} ms"
+    detail = f"each run's worst; p99 {p99:.0f} ms"
     rows.append(_row(f"{profile}: loop lag max, ms", lag, target, detail, True))
     return rows
 
 
-def resize_rows(scratch: Scratch, run: Path, scaling: bool) -> tuple[list[dict], Cost]:
-    """Resize alone's cost on all cores, on run's originals; with scaling, figure 4 too."""
+def resize_rows(scratch: Scratch, run: Path, scaling: bool) -> tuple[list[dict], list[Cost]]:
+    """Resize alone's costs on all cores, on run's originals; with scaling, figure 4 too."""
     originals = list(input_images(run))
     cores = os.cpu_count() or 1
     costs: dict[int, list[Cost]] = {1: [], cores: []}
@@ -256,14 +266,12 @@ def resize_rows(scratch: Scratch, run: Path, scaling: bool) -> tuple[list[dict],
     if not scaling:
         for _ in range(REPEATS + 1):
             resize(cores)
-        return [], _median_cost(costs[cores][1:])  # [0] is the warm-up
+        return [], costs[cores][1:]  # [0] is the warm-up
     seconds = interleaved({str(workers): partial(resize, workers) for workers in costs})
-    one, many = len(originals) / seconds["1"], len(originals) / seconds[str(cores)]
-    rows = [
-        _row(
-            f"resize, {cores} processes vs 1", many / one, 0.85 * cores, _vs(many, one, "images/s")
-        )
-    ]
+    one, many = (len(originals) / statistics.median(seconds[key]) for key in ("1", str(cores)))
+    ratios = paired_ratios(seconds["1"], seconds[str(cores)])
+    detail = _vs(many, one, "images/s")
+    rows = [_row(f"resize, {cores} processes vs 1", ratios, 0.85 * cores, detail)]
     large = sorted(
         {run / row["original"] for row in originals if row["original"].endswith(".jpg")},
         key=lambda path: path.stat().st_size,
@@ -271,8 +279,9 @@ def resize_rows(scratch: Scratch, run: Path, scaling: bool) -> tuple[list[dict],
     pairs = [draft_against_naive(large) for _ in range(REPEATS)]
     draft, naive = (statistics.median(pair[i] for pair in pairs) for i in (0, 1))
     detail = f"{len(large)} largest JPEGs: {naive:.2f} vs {draft:.2f} s"
-    rows.append(_row("draft vs decode-then-resize", naive / draft, None, detail))
-    return rows, _median_cost(costs[cores][1:])  # [0] is the warm-up
+    ratios = [naive / draft for draft, naive in pairs]
+    rows.append(_row("draft vs decode-then-resize", ratios, None, detail))
+    return rows, costs[cores][1:]  # [0] is the warm-up
 
 
 def latency_rows(scratch: Scratch) -> list[dict]:
@@ -291,9 +300,10 @@ def latency_rows(scratch: Scratch) -> list[dict]:
     for conc, target in ((64, 0.95), (256, 0.9)):
         rounds = 1 + sum(math.ceil(pages / conc) for pages in levels)
         bound = sum(levels) / (rounds * LATENCY_MS / 1000)
-        rate = rates[str(conc)]
+        rate = statistics.median(rates[str(conc)])
         detail = f"{rate:.0f} of {bound:.0f} pages/s ({rounds} round trips)"
-        rows.append(_row(f"50 ms latency, concurrency {conc}", rate / bound, target, detail))
+        shares = [found / bound for found in rates[str(conc)]]
+        rows.append(_row(f"50 ms latency, concurrency {conc}", shares, target, detail))
     return rows
 
 
@@ -306,8 +316,8 @@ def startup() -> dict:
             [sys.executable, str(ROOT / "pipeline.py"), "--help"], check=True, capture_output=True
         )
         times.append(time.perf_counter() - started)
-    seconds = statistics.median(times)
-    return _row("start-up (--help), s", seconds, 0.3, f"{seconds:.3f} s", lower_is_better=True)
+    detail = f"median of 5: {statistics.median(times):.3f} s"
+    return _row("start-up (--help), s", times, 0.3, detail, lower_is_better=True)
 
 
 def memory_rows() -> list[dict]:
@@ -320,8 +330,8 @@ def memory_rows() -> list[dict]:
     per_1000 = large["peak_rss_mb"] / large["pages"] * 1000
     detail = f"{small['peak_rss_mb']:.0f} vs {large['peak_rss_mb']:.0f} MB (make bench-load)"
     return [
-        _row("memory, 50k vs 5k pages", load["ratio"], load["target"], detail, True),
-        _row("memory per 1,000 pages, MB", per_1000, None, f"at {large['pages']:,} pages"),
+        _row("memory, 50k vs 5k pages", [load["ratio"]], load["target"], detail, True),
+        _row("memory per 1,000 pages, MB", [per_1000], None, f"at {large['pages']:,} pages"),
     ]
 
 
@@ -341,35 +351,30 @@ def draft_against_naive(paths: list[Path]) -> tuple[float, float]:
     return draft, time.perf_counter() - started
 
 
-def _median_cost(costs: list[Cost]) -> Cost:
-    return Cost(*(statistics.median(values) for values in zip(*costs, strict=True)))
-
-
 def _vs(a: float, b: float, unit: str) -> str:
     return f"{a:,.1f} vs {b:,.1f} {unit}"
 
 
+RESULTS = {Outcome.HOLDS: "pass", Outcome.FAILS: "short", Outcome.INCONCLUSIVE: "inconclusive"}
+
+
 def _row(
-    figure: str, value: float, target: float | None, detail: str, lower_is_better: bool = False
+    figure: str,
+    repeats: list[float],
+    target: float | None,
+    detail: str,
+    lower_is_better: bool = False,
 ) -> dict:
-    """One line of the table: a figure, its target (None: reported only) and pass/short."""
+    """One line of the table: a figure's median and range over its repeats, its target
+    (None: reported only) and whether the repeats meet it."""
+    median, low, high = spread(repeats)
+    row = {"figure": figure, "value": round(median, 3), "range": [round(low, 3), round(high, 3)]}
     if target is None:
-        return {
-            "figure": figure,
-            "value": round(value, 3),
-            "target": "-",
-            "result": "info",
-            "detail": detail,
-        }
-    met = value <= target if lower_is_better else value >= target
+        return {**row, "target": "-", "result": "info", "detail": detail}
+    bound = {"at_most": target} if lower_is_better else {"at_least": target}
     sign = "<=" if lower_is_better else ">="
-    return {
-        "figure": figure,
-        "value": round(value, 3),
-        "target": f"{sign} {target:.2f}",
-        "result": "pass" if met else "short",
-        "detail": detail,
-    }
+    result = RESULTS[judge(repeats, **bound)]
+    return {**row, "target": f"{sign} {target:.2f}", "result": result, "detail": detail}
 
 
 def main() -> None:
@@ -385,11 +390,12 @@ def main() -> None:
             *memory_rows(),
             startup(),
         ]
-    print(f"{'figure':<38}{'value':>8}  {'target':<9}{'result':<7}detail")
+    print(f"{'figure':<38}{'value':>8}  {'range':<15}{'target':<9}{'result':<13}detail")
     for row in rows:
+        low, high = row["range"]
         print(
-            f"{row['figure']:<38}{row['value']:>8}  {row['target']:<9}{row['result']:<7}"
-            f"{row['detail']}"
+            f"{row['figure']:<38}{row['value']:>8}  {f'{low:g}-{high:g}':<15}{row['target']:<9}"
+            f"{row['result']:<13}{row['detail']}"
         )
     document = {"machine": machine(), "repeats": REPEATS, "rows": rows}
     (ROOT / "bench" / "results.json").write_text(json.dumps(document, indent=2))

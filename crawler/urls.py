@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 FETCHABLE_SCHEMES = frozenset({"http", "https"})
@@ -159,15 +159,19 @@ def netloc(url: str) -> str:
 
 def remove_dot_segments(path: str) -> str:
     """Resolve '.' and '..' segments as RFC 3986 section 5.2.4 does."""
+    if path.startswith("/") and "/." not in path:
+        return path  # the common case: no segment is a dot segment
+    segments = path.split("/")[1:] if path.startswith("/") else path.split("/")
     output: list[str] = []
-    for segment in path.split("/")[1:] if path.startswith("/") else path.split("/"):
+    for segment in segments:
         if segment == "..":
             if output:
                 output.pop()
         elif segment != ".":
             output.append(segment)
-    trailing = path.endswith(("/.", "/..")) and output and output[-1] != ""
-    return "/" + "/".join(output) + ("/" if trailing else "")
+    if segments[-1] in (".", ".."):
+        output.append("")  # a path ending in a dot segment names a directory: '/' stays
+    return "/" + "/".join(output)
 
 
 def _canonical_host(host: str) -> str | None:
@@ -189,5 +193,13 @@ def _canonical_host(host: str) -> str | None:
 
 def _quote(text: str, safe: str) -> str:
     """Percent-encode what a browser would, with upper-case escapes."""
+    if _untouched(safe).fullmatch(text):
+        return text  # the common case, and quote() is slow even when it changes nothing
     quoted = quote(text, safe=safe, encoding="utf-8", errors="surrogatepass")
     return _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), quoted)
+
+
+@cache
+def _untouched(safe: str) -> re.Pattern[str]:
+    """Matches text that _quote leaves as it is: letters, digits, '_.-~' and safe, no '%'."""
+    return re.compile(f"[A-Za-z0-9_.~{re.escape(safe.replace('%', ''))}-]*")

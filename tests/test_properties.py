@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.links import extract, parse_srcset
-from crawler.urls import _TAB_OR_NEWLINE, normalize, resolve, resolve_all
+from crawler.urls import (
+    _PERCENT_ESCAPE,
+    _SAFE_PATH,
+    _SAFE_QUERY,
+    _TAB_OR_NEWLINE,
+    _quote,
+    normalize,
+    remove_dot_segments,
+    resolve,
+    resolve_all,
+)
 
 SCHEMES = st.sampled_from(["http", "https", "HTTP", "ftp", "mailto", "javascript", "", "file"])
 HOSTS = st.one_of(
@@ -80,6 +90,46 @@ def test_resolving_a_whole_page_agrees_with_urljoin_one_href_at_a_time(
     except ValueError:
         expected = None
     assert resolve_all(base, [href]) == [expected]
+
+
+def rfc3986_remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4, step by step as the RFC writes it (input and output buffers)."""
+    source, output = path, ""
+    while source:
+        if source.startswith(("../", "./")):
+            source = source.partition("/")[2]
+        elif source.startswith("/./") or source == "/.":
+            source = "/" + source[3:]
+        elif source.startswith("/../") or source == "/..":
+            source = "/" + source[4:]
+            output = output[: output.rfind("/")] if "/" in output else ""
+        elif source in (".", ".."):
+            source = ""
+        else:
+            cut = source.find("/", 1)
+            segment, source = (source, "") if cut < 0 else (source[:cut], source[cut:])
+            output += segment
+    return output
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="/.ab", max_size=16).map(lambda path: "/" + path))
+def test_removing_dot_segments_agrees_with_the_rfc(path: str) -> None:
+    assert remove_dot_segments(path) == rfc3986_remove_dot_segments(path)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=30),
+        st.text(alphabet="aZ09/%:?&=;._~-+ \u00e9", max_size=20),
+        st.text(alphabet="%aF09", max_size=8),  # escapes, some in lower case
+    ),
+    st.sampled_from([_SAFE_PATH, _SAFE_QUERY]),
+)
+def test_quoting_agrees_with_quote_with_upper_case_escapes(text: str, safe: str) -> None:
+    quoted = quote(text, safe=safe, encoding="utf-8", errors="surrogatepass")
+    assert _quote(text, safe) == _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), quoted)
 
 
 @settings(max_examples=300, deadline=None)
