@@ -144,9 +144,7 @@ class Pipeline:
         limits = self.config.crawling.limits
         fetcher = await MODELS[crawl.model].open_fetcher(crawl.workers, limits, stack)
         pools = tuple(
-            stack.enter_context(
-                MODELS[stage.model].make_executor(stage.workers, self.config.dask_scheduler)
-            )
+            MODELS[stage.model].open_executor(stage.workers, self.config.dask_scheduler, stack)
             for stage in (self.stages["write"], self.stages["resize"])
         )
         self.crawler = Crawler(

@@ -175,7 +175,8 @@ class StageAlone:
                 await inbox.put(END)
 
         model = MODELS[self.meter.model]
-        with model.make_executor(self.meter.workers, self.config.dask_scheduler) as executor:
+        async with AsyncExitStack() as stack:
+            executor = model.open_executor(self.meter.workers, self.config.dask_scheduler, stack)
             async with asyncio.TaskGroup() as group:
                 group.create_task(feed())
                 group.create_task(run_stage(stage, inbox, executor, self.meter))

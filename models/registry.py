@@ -15,6 +15,7 @@ Every other part of the program learns the models from MODELS: nothing compares 
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import multiprocessing
 import os
@@ -87,7 +88,14 @@ class Model:
         """Open this model's crawl fetcher for workers fetches at once; stack closes it."""
         if self.native_fetcher is not None:
             return await self.native_fetcher(workers, limits, stack)
-        return ExecutorFetcher(stack.enter_context(self.make_executor(workers, None)), limits)
+        return ExecutorFetcher(self.open_executor(workers, None, stack), limits)
+
+    def open_executor(self, workers: int, scheduler: str | None, stack: AsyncExitStack) -> Executor:
+        """This model's executor for workers at once; stack shuts it down in a thread,
+        because a process pool's shutdown joins its workers and would stall the loop."""
+        executor = self.make_executor(workers, scheduler)
+        stack.push_async_callback(asyncio.to_thread, executor.shutdown)
+        return executor
 
 
 def start_worker() -> None:

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AsyncExitStack
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -20,7 +21,7 @@ import psutil
 import pytest
 
 from errors import ErrorInfo, ErrorKind
-from models.registry import MODELS
+from models.registry import MODELS, Model, RenewingProcessPool
 from models.stages import END, StageStats, StageWork, run_stage
 from runfolder.timeline import TIMELINE_FILE, Timeline
 from stats import Stats
@@ -187,7 +188,7 @@ def test_a_dead_worker_is_its_own_error_kind() -> None:
 
 PARENT_SCRIPT = """
 import os, sys, time
-from models.registry import MODELS
+from models.registry import MODELS, Model, RenewingProcessPool
 pool = MODELS["processes"].make_executor(1, None)
 print(pool.submit(os.getpid).result(), flush=True)
 time.sleep(60)
@@ -205,3 +206,30 @@ def test_pool_workers_die_with_a_killed_parent() -> None:
     parent.wait()
     worker.wait(timeout=5)  # raises psutil.TimeoutExpired if the orphan lives on
     assert not worker.is_running()
+
+
+class RecordedPool(RenewingProcessPool):
+    """The processes model's pool, noting which thread shut it down."""
+
+    shut_down_on: int | None = None
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.shut_down_on = threading.get_ident()
+        super().shutdown(wait, cancel_futures=cancel_futures)
+
+
+def test_an_executor_is_shut_down_off_the_event_loop() -> None:
+    # A process pool's shutdown joins its workers: on the loop's thread, that stalled
+    # every coroutine for 50 ms at the end of each run.
+    model = Model("recorded", lambda workers, _scheduler: RecordedPool(workers))
+
+    async def main() -> tuple[RecordedPool, int]:
+        async with AsyncExitStack() as stack:
+            pool = model.open_executor(2, None, stack)
+            assert pool.submit(pow, 3, 2).result() == 9
+        return pool, threading.get_ident()
+
+    pool, loop_thread = asyncio.run(main())
+    assert pool.shut_down_on not in (None, loop_thread)
+    with pytest.raises(RuntimeError):  # and it really is shut down
+        pool.submit(pow, 3, 2)
