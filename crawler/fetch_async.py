@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import Executor
 
 import aiohttp
 
@@ -27,11 +28,10 @@ from errors import describe
 from spans import Span, span_since
 
 CHUNK_BYTES = 64 * 1024
-# Pages larger than this are parsed in a thread: lexbor parses without the GIL, and resolving
-# an index page's ten thousand links would otherwise stall every request in flight (a 1.6 MB
-# page: 165 ms). Smaller ones are quicker to parse than to hand to a thread. One at a time:
-# selecting and resolving hold the GIL, and two parsing threads kept the loop waiting for it
-# 28 ms at once where one kept it waiting 6 ms.
+# Pages larger than this are parsed in another process: on the loop, an index page's ten
+# thousand links stall every request in flight (a 1.6 MB page: 165 ms), and in a thread,
+# selecting and resolving them hold the GIL the loop needs (30-70 ms stalls, measured).
+# Smaller pages are quicker to parse than to send anywhere.
 OFF_LOOP_BYTES = 256 * 1024
 
 
@@ -104,20 +104,23 @@ async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
 
 
 class AsyncFetcher:
-    """The asyncio model's fetcher: aiohttp on the event loop, parsing on the loop too."""
+    """The asyncio model's fetcher: aiohttp on the event loop, parsing on the loop too
+    (the largest pages in another process)."""
 
-    def __init__(self, session: aiohttp.ClientSession, limits: FetchLimits) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, limits: FetchLimits, large_pages: Executor
+    ) -> None:
         self._session = session
         self._limits = limits
-        self._large = asyncio.Semaphore(1)  # large pages parsed one at a time (see above)
+        self._large_pages = large_pages  # a process pool: parses pages over OFF_LOOP_BYTES
 
     async def page(self, url: str, depth: int, site: str) -> tuple[Page, Span]:
-        """Fetch and parse one page; a large one in a thread, so the loop goes on."""
+        """Fetch and parse one page; a large one in another process, so the loop goes on."""
         start = time.monotonic()
         response = await fetch(self._session, url, self._limits, as_page=True)
         if len(response.body) > OFF_LOOP_BYTES:
-            async with self._large:
-                page = await asyncio.to_thread(to_page, response, depth, site)
+            parsing = self._large_pages.submit(to_page, response, depth, site)
+            page = await asyncio.wrap_future(parsing)
         else:
             page = to_page(response, depth, site)
         return page, span_since(start)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from crawler.fetch_sync import fetch, fetch_page
 from crawler.http import FetchLimits, Response
 from crawler.pages import Page
+from models.pools import RenewingProcessPool
 from models.stages import StageStats
 from spans import Span, call_timed
 
@@ -31,11 +32,14 @@ class SpanFetcher(Protocol):
 
 
 async def open_aiohttp(workers: int, limits: FetchLimits, stack: AsyncExitStack) -> SpanFetcher:
-    """The asyncio model's own fetcher: one aiohttp session for workers requests at once."""
+    """The asyncio model's own fetcher: one aiohttp session for workers requests at once,
+    and one process for parsing the largest pages (started when the first one arrives)."""
     from crawler.fetch_async import AsyncFetcher, make_session  # aiohttp loads slowly
 
     session = await stack.enter_async_context(make_session(limits, workers))
-    return AsyncFetcher(session, limits)
+    parser = RenewingProcessPool(1)
+    stack.push_async_callback(asyncio.to_thread, parser.shutdown)
+    return AsyncFetcher(session, limits, parser)
 
 
 class ExecutorFetcher:

@@ -21,7 +21,8 @@ import psutil
 import pytest
 
 from errors import ErrorInfo, ErrorKind
-from models.registry import MODELS, Model, RenewingProcessPool
+from models.pools import RenewingProcessPool
+from models.registry import MODELS, Model
 from models.stages import END, StageStats, StageWork, run_stage
 from runfolder.timeline import TIMELINE_FILE, Timeline
 from stats import Stats
@@ -188,7 +189,7 @@ def test_a_dead_worker_is_its_own_error_kind() -> None:
 
 PARENT_SCRIPT = """
 import os, sys, time
-from models.registry import MODELS, Model, RenewingProcessPool
+from models.registry import MODELS
 pool = MODELS["processes"].make_executor(1, None)
 print(pool.submit(os.getpid).result(), flush=True)
 time.sleep(60)

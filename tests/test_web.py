@@ -3,13 +3,18 @@ redirect, and raw non-ASCII links in old encodings requested as a browser reques
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import asyncio
+from contextlib import AsyncExitStack
+from urllib.parse import quote, urlsplit
 
+import psutil
 import pytest
 from aiohttp import web
 
+from crawler.fetch_async import OFF_LOOP_BYTES
 from crawler.http import FetchLimits
 from errors import ErrorKind
+from models.registry import MODELS
 from tests.conftest import MiniSite, serving
 from tests.test_crawl import crawl
 
@@ -120,3 +125,49 @@ def test_raw_non_ascii_links_are_requested_as_a_browser_requests_them(
         result = crawl(origin, model)
     path = quote(word)  # UTF-8, percent-encoded: what a browser puts on the wire
     assert f"/{path}.html" in result.pages and result.pages[f"/{path}.html"].ok
+
+
+def big_index(links: int) -> str:
+    """An index page over OFF_LOOP_BYTES: a long table of contents, as documentation has."""
+    entries = "".join(
+        f'<li><a href="/p/{n}.html">Chapter {n}: {"a long and wordy title " * 12}</a></li>'
+        for n in range(links)
+    )
+    html = f"<html><body><ul>{entries}</ul><img src='/i.png'></body></html>"
+    assert len(html.encode()) > OFF_LOOP_BYTES
+    return html
+
+
+def test_a_huge_index_page_is_parsed_like_any_other(mini_site: MiniSite, model: str) -> None:
+    mini_site.add("/", _html(big_index(1000)))
+    for n in range(1000):
+        mini_site.add_page(f"/p/{n}.html")
+    mini_site.add_bytes("/i.png", b"not really a png", "image/png")
+    with serving(mini_site.app) as origin:
+        result = crawl(origin, model, concurrency=16)
+    assert result.pages["/"].ok
+    assert set(result.pages) == {"/", *(f"/p/{n}.html" for n in range(1000))}
+    assert list(result.images) == [f"{origin}/i.png"]
+
+
+def test_the_asyncio_crawl_parses_a_huge_page_in_another_process(mini_site: MiniSite) -> None:
+    # On the loop's thread, or in a thread holding the GIL, a page of thousands of links
+    # stalls every request in flight.
+    mini_site.add("/", _html(big_index(1000)))
+    mini_site.add_page("/small", [f"/p/{n}.html" for n in range(1000)])
+    me = psutil.Process()
+    before = {child.pid for child in me.children()}
+
+    async def children_after(path: str, origin: str) -> tuple[set[int], int]:
+        async with AsyncExitStack() as stack:
+            fetcher = await MODELS["asyncio"].open_fetcher(4, FetchLimits(retries=0), stack)
+            page, _ = await fetcher.page(f"{origin}{path}", 0, urlsplit(origin).netloc)
+            return {child.pid for child in me.children()} - before, len(page.links)
+
+    with serving(mini_site.app) as origin:
+        small_children, small_links = asyncio.run(children_after("/small", origin))
+        big_children, big_links = asyncio.run(children_after("/", origin))
+    assert (small_links, big_links) == (1000, 1000)
+    assert small_children == set()  # a small page: parsed on the loop, no process started
+    assert len(big_children) == 1
+    assert not {child.pid for child in me.children()} - before  # gone with the crawl
