@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from claims.catalogue import QUESTIONS
+from compare.chart import draw_stacked
 
 OUTCOME_COLOURS = {"holds": "#55a868", "fails": "#c44e52", "inconclusive": "#8c8c8c"}
 CHART_FILE = "claims.png"
@@ -18,27 +19,8 @@ CHART_FILE = "claims.png"
 
 def plot(findings: list[dict[str, Any]], path: Path) -> bool:
     """Draw every claim's checks to path; return False when matplotlib is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # files only: no display needed
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
     heights = [0.9 + 0.45 * len(finding["evidence"]["checks"]) for finding in findings]
-    figure, axes = plt.subplots(
-        len(findings),
-        1,
-        figsize=(9.5, sum(heights) + 0.3),
-        gridspec_kw={"height_ratios": heights},
-        squeeze=False,
-    )
-    for axis, finding in zip(axes[:, 0], findings, strict=True):
-        _panel(axis, finding)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return True
+    return draw_stacked(path, findings, heights, _panel)
 
 
 def _panel(axis: Any, finding: dict[str, Any]) -> None:

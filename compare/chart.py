@@ -12,9 +12,9 @@ its tables, JSON and CSV.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from compare.plan import DEFAULT_MODELS
 from compare.ranking import groups
@@ -30,10 +30,21 @@ MODEL_COLOURS = {
 UNITS = {"crawl": "fetches", "write": "images", "resize": "images"}
 SWEPT = ("latency_ms", "concurrency", "resize_workers", "write_workers")
 Panel = tuple[str, str, list[dict[str, Any]], Callable[[dict[str, Any]], str]]
+T = TypeVar("T")
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> bool:
     """Draw the chart to path; return False when matplotlib is not installed."""
+    panels = [*alone_panels(rows), *pipeline_panels(rows)]
+    heights = [1.0 + 0.42 * len(panel[2]) for panel in panels]
+    return bool(panels) and draw_stacked(path, panels, heights, lambda axis, p: _draw(axis, *p))
+
+
+def draw_stacked(
+    path: Path, panels: Sequence[T], heights: Sequence[float], draw: Callable[[Any, T], None]
+) -> bool:
+    """Draw one panel per item of panels, top to bottom, each as tall as its height (inches),
+    into path; return False when matplotlib is not installed."""
     try:
         import matplotlib
 
@@ -41,10 +52,6 @@ def plot(rows: list[dict[str, Any]], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    panels = [*alone_panels(rows), *pipeline_panels(rows)]
-    if not panels:
-        return False
-    heights = [1.0 + 0.42 * len(panel[2]) for panel in panels]
     figure, axes = plt.subplots(
         len(panels),
         1,
@@ -53,7 +60,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> bool:
         squeeze=False,
     )
     for axis, panel in zip(axes[:, 0], panels, strict=True):
-        _draw(axis, *panel)
+        draw(axis, panel)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

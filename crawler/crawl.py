@@ -76,7 +76,7 @@ class _Job(NamedTuple):
     seq: int
     url: str
     depth: int
-    start_at: float = 0.0  # the loop time politeness gave it (0: not yet given one)
+    start_at: float = 0.0  # the loop time politeness released it (0: never parked)
 
 
 class Crawler:
@@ -106,8 +106,8 @@ class Crawler:
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._emitting: set[asyncio.Future[None]] = set()
         self._stopping = asyncio.Event()
-        self._politeness = Politeness(settings.rate, stats)
-        self._parked = 0  # jobs waiting for their host's next start time
+        self._politeness: Politeness[_Job] = Politeness(settings.rate, stats, self._unpark)
+        self._parked = 0  # jobs waiting for their host's turn
         self._unparked = asyncio.Event()
         self.frontier: Frontier | None = None
 
@@ -135,10 +135,12 @@ class Crawler:
             self.frontier.skip("robots")
             return
         # The start page is its host's first request: it goes now, and sets the pace.
-        self._politeness.start_time(
-            netloc(self.start_url), robots, asyncio.get_running_loop().time()
-        )
-        page = await self._fetcher.page(self.start_url, 0, ANY_SITE)
+        host = netloc(self.start_url)
+        self._politeness.go(host, robots, _Job(PAGE_NEXT, -1, self.start_url, 0))
+        try:
+            page = await self._fetcher.page(self.start_url, 0, ANY_SITE)
+        finally:
+            self._politeness.finished(host)
         if page.status == 0 and page.error is not None and page.error.kind in RETRYABLE_KINDS:
             # Without robots.txt (ignored) the start page is the first thing asked for.
             raise SiteUnreachable(f"cannot reach {self.start_url}: {page.error.message}")
@@ -215,24 +217,30 @@ class Crawler:
 
     async def _run_job(self, job: _Job) -> None:
         """Fetch one page or image (an unexpected exception becomes its record), emit it;
-        a job whose host asks for a pause first is parked until its start time."""
+        a job whose host asks for a pause first is parked until its host's turn."""
         if job.priority == IMAGE_FIRST and not await self._allowed(job.url):
             self.frontier.skip("robots")
             return
         if await self._parked_until_polite(job):
             return
-        async with self._slot(netloc(job.url)):
-            try:
-                result = await self._fetch(job)
-            except Exception as exc:
-                LOGGER.exception("unexpected error on %s", job.url)
-                error = ErrorInfo.internal(exc)
-                result = (
-                    Page(job.url, job.url, 0, job.depth, error)
-                    if job.priority == PAGE_NEXT
-                    else Response(job.url, job.url, 0, "", b"", error)
-                )
+        host = netloc(job.url)
+        try:
+            async with self._slot(host):
+                result = await self._fetch_or_record(job)
+        finally:
+            self._politeness.finished(host)  # the host's pace counts from here
         await self._deliver(job, result)
+
+    async def _fetch_or_record(self, job: _Job) -> Page | Response:
+        """Fetch job's URL; an unexpected exception becomes its record."""
+        try:
+            return await self._fetch(job)
+        except Exception as exc:
+            LOGGER.exception("unexpected error on %s", job.url)
+            error = ErrorInfo.internal(exc)
+            if job.priority == PAGE_NEXT:
+                return Page(job.url, job.url, 0, job.depth, error)
+            return Response(job.url, job.url, 0, "", b"", error)
 
     async def _fetch(self, job: _Job) -> Page | Response:
         """Fetch a page (queueing its links) or an image."""
@@ -247,23 +255,19 @@ class Crawler:
         return (await self._robots_for(origin(url))).allows(url)
 
     async def _parked_until_polite(self, job: _Job) -> bool:
-        """Park job until its host's next start time, if that is later; True if parked."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        if job.start_at:  # back from the parking lot: its time has come
+        """Park job until its host's turn, if it must wait; True if parked."""
+        if job.start_at:  # back from the parking lot: its turn has come
             return False
         robots = await self._robots_for(origin(job.url))
-        start = self._politeness.start_time(netloc(job.url), robots, now)
-        if start <= now:
+        if self._politeness.go(netloc(job.url), robots, job):
             return False
         self._parked += 1
-        loop.call_at(start, self._unpark, job._replace(start_at=start))
         return True
 
     def _unpark(self, job: _Job) -> None:
-        """Queue a parked job again (or drop it, when the crawl is stopping)."""
+        """Queue a job whose turn has come (or drop it, when the crawl is stopping)."""
         if not self._stopping.is_set():
-            self._queue.put_nowait(job)
+            self._queue.put_nowait(job._replace(start_at=asyncio.get_running_loop().time()))
         self._parked -= 1
         self._unparked.set()
 

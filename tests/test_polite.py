@@ -97,8 +97,9 @@ def test_crawl_delay_spaces_the_requests_to_a_host(model: str) -> None:
     with serving(site.app) as origin:
         result = crawl(origin, model, concurrency=4)
     assert len(result.pages) == 4
-    # Measured by the server as the requests arrived; dispatch is exact, arrival may wobble.
-    assert min(gaps(page_hits(site))) >= 0.2
+    # As the server saw them arrive: however long a request waited in a queue or a pool
+    # before it left, the next leaves only a whole delay after it has ended.
+    assert min(gaps(page_hits(site))) >= 0.25
     assert result.stats.get(f"crawl_delay/{origin.removeprefix('http://')}") == 0.25
     assert result.stats.get("politeness/delayed") == 3
 
@@ -107,7 +108,7 @@ def test_rate_spaces_the_requests_of_a_site_that_asks_nothing(model: str) -> Non
     site = polite_site(None)
     with serving(site.app) as origin:
         crawl(origin, model, concurrency=4, rate=5.0)
-    assert min(gaps(page_hits(site))) >= 0.15  # 1/5 s, less the wobble of arrival
+    assert min(gaps(page_hits(site))) >= 0.2  # 1/5 s
 
 
 def test_a_slow_host_never_holds_up_another(model: str) -> None:

@@ -38,6 +38,7 @@ from testsite.graph import (
     Link,
     Page,
     SiteGraph,
+    add_decoys,
     unique_path,
 )
 from testsite.hrefs import OFF_HOST_STYLES, PAGE_STYLES, choose_style
@@ -199,7 +200,7 @@ def build_manual(spec: SiteSpec, images: Sequence[ImagePlan], words: Sequence[st
     _fill_listings(drafts, tree)
     _add_see_also(tree, rng)
     _link_private(_with_role(drafts, "private"), tree, rng)
-    _add_decoys(_with_role(drafts, "hidden"), tree, rng)
+    add_decoys(_with_role(drafts, "hidden"), tree, rng)
     _add_inert(tree, words, rng)
     _place_screenshots(tree, [plan for plan in images if plan.kind != ICON_KIND], rng)
     menu = _menu([draft for draft in drafts if draft.role in PUBLIC_ROLES], rng)
@@ -367,14 +368,6 @@ def _link_private(private: list[_Draft], tree: list[_Draft], rng: random.Random)
             source.see_also.append(draft.anchor(choose_style(rng, PAGE_STYLES)))
         for target in rng.sample(tree, min(rng.randint(2, 3), len(tree))):
             draft.see_also.append(target.anchor("root"))
-
-
-def _add_decoys(hidden: list[_Draft], tree: list[_Draft], rng: random.Random) -> None:
-    """Name each hidden page in a comment on one public page and a script on another."""
-    for draft in hidden:
-        sources = rng.sample(tree, min(2, len(tree)))
-        for place, source in zip(("comment", "script"), sources, strict=False):
-            source.decoys.append(Decoy(draft.path, place))
 
 
 def _add_inert(tree: list[_Draft], words: Sequence[str], rng: random.Random) -> None:

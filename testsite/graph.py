@@ -12,6 +12,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 from testsite.catalog import ImagePlan
 from testsite.hrefs import IMAGE_STYLES, OFF_HOST_STYLES, PAGE_STYLES, choose_style
@@ -188,7 +189,7 @@ def build_graph(spec: SiteSpec, images: Sequence[ImagePlan], words: Sequence[str
     for draft in drafts:
         _add_random_links(draft, public, rng)
     _link_private([d for d in drafts if d.role == "private"], public, rng)
-    _add_decoys([d for d in drafts if d.role == "hidden"], public, rng)
+    add_decoys([d for d in drafts if d.role == "hidden"], public, rng)
     _add_inert(public, words, rng)
     _choose_base(public, rng)
     _place_images(public, images, rng)
@@ -295,7 +296,14 @@ def _link_private(private: list[_Draft], public: list[_Draft], rng: random.Rando
             source.links.append(Link(draft.path, _on_host_style(rng)))
 
 
-def _add_decoys(hidden: list[_Draft], public: list[_Draft], rng: random.Random) -> None:
+class Drafted(Protocol):
+    """A page being drafted, as add_decoys needs it (graph's and the docs profile's)."""
+
+    path: str
+    decoys: list[Decoy]
+
+
+def add_decoys(hidden: Sequence[Drafted], public: Sequence[Drafted], rng: random.Random) -> None:
     """Name each hidden page in a comment on one public page and a script on another."""
     for draft in hidden:
         sources = rng.sample(public, min(2, len(public)))

@@ -14,7 +14,7 @@ import logging
 import os
 import random
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
@@ -23,6 +23,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 from testsite.catalog import ImagePlan
 from testsite.screenshots import PAINTERS as SCREENSHOT_PAINTERS
+from testsite.screenshots import Painter
 from testsite.spec import SiteSpec
 
 LOGGER = logging.getLogger(__name__)
@@ -241,7 +242,6 @@ def _size(plan: ImagePlan) -> tuple[int, int]:
     return plan.width, plan.height
 
 
-Painter = Callable[[ImagePlan, Sources, random.Random], Image.Image]
 # Image kind -> painter: the photo catalogue's kinds, then the docs catalogue's screenshots.
 _PAINTERS: MappingProxyType[str, Painter] = MappingProxyType(
     {
