@@ -26,6 +26,7 @@ MODEL_COLOURS = {
     "threads": "#55a868",
     "processes": "#c44e52",
     "sequential": "#8c8c8c",
+    "dask": "#8172b2",
 }
 UNITS = {"crawl": "fetches", "write": "images", "resize": "images"}
 SWEPT = ("latency_ms", "concurrency", "resize_workers", "write_workers")

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from compare.chart import alone_panels, plot
+from compare.chart import MODEL_COLOURS, alone_panels, plot
 from compare.plan import DEFAULT_MODELS, CompareRequest, RunPlan, aggregate, plan_runs, run_all
 from compare.ranking import rank
 from compare.results import findings, format_alone, format_pipeline, machine, write_results
 from config import RunConfig
-from models.registry import models_for
+from models.registry import MODEL_NAMES, models_for
 from tests.conftest import MiniSite, photo_bytes, serving
 
 LOCAL = models_for("crawl")  # the four models of one machine; dask has tests of its own
@@ -233,6 +233,21 @@ def test_a_gap_the_repeats_do_not_establish_is_called_inconclusive() -> None:
     assert "threads 1.55x slower" in said and "sequential 1.02x but inconclusive" in said
 
 
+def test_a_slower_model_never_shows_a_smaller_ratio_to_the_fastest() -> None:
+    # Paired ratios' medians can order two close rivals the other way round from their
+    # median walls (seen: threads 0.61 s at 1.59x above sequential 0.62 s at 1.54x).
+    rows = [
+        row("crawl", "asyncio", [0.38, 0.41, 0.38]),
+        row("crawl", "threads", [0.61, 0.66, 0.61]),
+        row("crawl", "sequential", [0.55, 0.62, 0.71]),
+    ]
+    rank(rows)
+    ranked = sorted(rows, key=lambda r: r["wall_s"])
+    assert [r["model"] for r in ranked] == ["asyncio", "threads", "sequential"]
+    assert [r["vs_best"] for r in ranked] == sorted(r["vs_best"] for r in ranked)
+    assert ranked[2]["vs_best"] == round(0.62 / 0.38, 2)
+
+
 def test_when_a_stage_is_not_the_bottleneck_the_findings_say_so() -> None:
     rows = [
         row("crawl", "asyncio", [0.4, 0.4, 0.4]),
@@ -248,3 +263,8 @@ def test_when_a_stage_is_not_the_bottleneck_the_findings_say_so() -> None:
         in said
     )
     assert "for sequential hardly shows there: the resize stage sets its pace" in said
+
+
+def test_every_model_has_a_colour_of_its_own_on_the_chart() -> None:
+    assert set(MODEL_COLOURS) == set(MODEL_NAMES)
+    assert len(set(MODEL_COLOURS.values())) == len(MODEL_COLOURS)
