@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from compare.plan import DEFAULT_MODELS
-from compare.ranking import groups
+from compare.ranking import MARGIN, gap, groups
 from config import STAGES
 from models.registry import MODEL_NAMES
 
@@ -82,10 +82,17 @@ def alone_panels(rows: list[dict[str, Any]]) -> list[Panel]:
     return panels
 
 
+# What a bar's gap to the fastest bar is worth, when the repeats do not make it a difference.
+GAP_NOTES = {
+    "inconclusive": "  (~ fastest: repeats overlap)",
+    "fails": f"  (= fastest: within {MARGIN - 1:.0%})",
+}
+
+
 def _alone_note(row: dict[str, Any]) -> str:
-    gap = "" if row.get("vs_best_outcome") != "inconclusive" else "  (~ fastest: repeats overlap)"
     return (
-        f"  {row['per_s']:,.0f}/s, {row['cores_used']:.2f} cores, {row['peak_rss_mb']:.0f} MB{gap}"
+        f"  {row['per_s']:,.0f}/s, {row['cores_used']:.2f} cores, {row['peak_rss_mb']:.0f} MB"
+        + GAP_NOTES.get(row.get("vs_best_outcome", ""), "")
     )
 
 
@@ -100,16 +107,17 @@ def pipeline_panels(rows: list[dict[str, Any]]) -> list[Panel]:
             members.sort(key=lambda row: (row["wall_s"], MODEL_NAMES.index(row[stage])))
             fixed = ", ".join(f"{o} on {DEFAULT_MODELS[o]}" for o in others)
             title = f"whole pipeline, {stage} on each model ({fixed}): wall seconds of the run"
-            panels.append((title, stage, members, _pipeline_note(stage)))
+            panels.append((title, stage, members, _pipeline_note(stage, members[0])))
     if whole and not panels:
         ordered = sorted(whole, key=lambda row: row["wall_s"])
         panels.append(("whole pipeline, every configuration: wall seconds", "", ordered, _note))
     return panels
 
 
-def _pipeline_note(stage: str) -> Callable[[dict[str, Any]], str]:
+def _pipeline_note(stage: str, fastest: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
     def note(row: dict[str, Any]) -> str:
-        return f"  {stage} {row[stage + '_per_s']:.0f}/s" + _note(row)
+        mark = GAP_NOTES.get(str(gap(row, fastest)), "") if row is not fastest else ""
+        return f"  {stage} {row[stage + '_per_s']:.0f}/s" + _note(row) + mark
 
     return note
 

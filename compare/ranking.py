@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from measure.verdict import judge, paired_ratios
+from measure.verdict import Outcome, judge, paired_ratios
 
 # Differences under this share are not worth a ranking, even when they are repeatable.
 MARGIN = 1.05
@@ -31,8 +31,13 @@ def rank(rows: list[dict[str, Any]]) -> None:
             # can never show the smaller ratio; the judgement uses the pairs, which cancel
             # the machine's drift between repeats.
             row["vs_best"] = round(row["wall_s"] / best["wall_s"], 2)
-            ratios = paired_ratios(row["walls"], best["walls"])
-            row["vs_best_outcome"] = str(judge(ratios, MARGIN)) if row is not best else ""
+            row["vs_best_outcome"] = str(gap(row, best)) if row is not best else ""
+
+
+def gap(row: dict[str, Any], fastest: dict[str, Any]) -> Outcome:
+    """Whether row is really slower than fastest: by MARGIN or more on every paired repeat
+    (holds), under it on every one (fails), or some of each (inconclusive)."""
+    return judge(paired_ratios(row["walls"], fastest["walls"]), MARGIN)
 
 
 def _rivals(row: dict[str, Any]) -> tuple[str, str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from compare.chart import MODEL_COLOURS, alone_panels, plot
+from compare.chart import MODEL_COLOURS, alone_panels, pipeline_panels, plot
 from compare.plan import DEFAULT_MODELS, CompareRequest, RunPlan, aggregate, plan_runs, run_all
 from compare.ranking import rank
 from compare.results import findings, format_alone, format_pipeline, machine, write_results
@@ -268,3 +268,18 @@ def test_when_a_stage_is_not_the_bottleneck_the_findings_say_so() -> None:
 def test_every_model_has_a_colour_of_its_own_on_the_chart() -> None:
     assert set(MODEL_COLOURS) == set(MODEL_NAMES)
     assert len(set(MODEL_COLOURS.values())) == len(MODEL_COLOURS)
+
+
+def test_the_whole_pipeline_chart_marks_a_gap_the_repeats_do_not_establish() -> None:
+    shown = {"resize_per_s": 100.0, "cores_used": 1.9, "peak_rss_mb": 200.0}
+    rows = [
+        row("resize", "processes", [1.97, 1.98, 1.96], "pipeline", **shown),
+        row("resize", "threads", [2.02, 1.95, 2.07], "pipeline", **shown),
+        row("resize", "sequential", [2.98, 2.97, 3.00], "pipeline", **shown),
+    ]
+    for r in rows:
+        r["wall_min_s"], r["wall_max_s"] = min(r["walls"]), max(r["walls"])
+    [(_, _, members, note)] = pipeline_panels(rows)
+    notes = {r["resize"]: note(r) for r in members}
+    assert "~ fastest" in notes["threads"]
+    assert "fastest" not in notes["processes"] + notes["sequential"]
