@@ -218,12 +218,13 @@ class Crawler:
     async def _run_job(self, job: _Job) -> None:
         """Fetch one page or image (an unexpected exception becomes its record), emit it;
         a job whose host asks for a pause first is parked until its host's turn."""
-        if job.priority == IMAGE_FIRST and not await self._allowed(job.url):
+        host = netloc(job.url)
+        robots = await self._robots_for(origin(job.url))
+        if job.priority == IMAGE_FIRST and not robots.allows(job.url):  # images live anywhere
             self.frontier.skip("robots")
             return
-        if await self._parked_until_polite(job):
+        if self._parked_until_polite(host, robots, job):
             return
-        host = netloc(job.url)
         try:
             async with self._slot(host):
                 result = await self._fetch_or_record(job)
@@ -250,16 +251,11 @@ class Crawler:
             return page
         return await self._fetcher.resource(job.url)
 
-    async def _allowed(self, url: str) -> bool:
-        """Whether url's own origin's robots.txt lets us fetch it (images live anywhere)."""
-        return (await self._robots_for(origin(url))).allows(url)
-
-    async def _parked_until_polite(self, job: _Job) -> bool:
+    def _parked_until_polite(self, host: str, robots: Robots, job: _Job) -> bool:
         """Park job until its host's turn, if it must wait; True if parked."""
         if job.start_at:  # back from the parking lot: its turn has come
             return False
-        robots = await self._robots_for(origin(job.url))
-        if self._politeness.go(netloc(job.url), robots, job):
+        if self._politeness.go(host, robots, job):
             return False
         self._parked += 1
         return True
