@@ -31,7 +31,6 @@ import contextlib
 import logging
 import os
 import signal
-import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from contextlib import AsyncExitStack
@@ -47,8 +46,6 @@ from crawler.http import Response
 from crawler.oslimits import open_files_for
 from crawler.pages import Page
 from errors import ErrorInfo, ErrorKind
-from measure.looplag import LoopLag
-from measure.process import cpu_seconds
 from measure.progress import Progress
 from models.fetchers import TimedFetcher
 from models.registry import MODELS
@@ -66,8 +63,8 @@ from processing.thumbnails import (
 from runfolder.folders import prepare_run_dir
 from runfolder.records import RunRecorder
 from runfolder.resume import Done, load_done, page_from_row
-from runfolder.summary import build_summary
 from runfolder.timeline import Timeline
+from runfolder.window import finish, measured
 from stats import Stats
 
 LOGGER = logging.getLogger("pipeline")
@@ -90,71 +87,38 @@ class Pipeline:
         self.to_write: asyncio.Queue[Original | None] = asyncio.Queue(config.queue_size)
         self.to_resize: asyncio.Queue[Saved | None] = asyncio.Queue(config.queue_size)
         self.timeline = Timeline(config.run_dir) if config.timeline else None
-        self.stages = {name: self._stage_stats(name) for name in STAGES}
+        self.stages = {
+            name: stage_stats(config, name, self.stats, self.timeline) for name in STAGES
+        }
         self.crawler: Crawler | None = None
         self.stop_signal = 0  # the signal that stopped the run early (0: none)
         self.stopped_by = ""  # why the run stopped early, other than Ctrl-C
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _stage_stats(self, name: str) -> StageStats:
-        stage = self.config.stage(name)
-        model = MODELS[stage.model]
-        return StageStats(name, model.name, model.workers(stage.workers), self.stats, self.timeline)
-
     async def run(self) -> dict[str, Any]:
         """Run all three stages at once and return the run's summary."""
-        started, cpu_started = time.perf_counter(), cpu_seconds()
-        self.stats.set("started", started)
-        if self.timeline is not None:
-            self.timeline.begin()
-        lag = LoopLag()
-        watcher = asyncio.create_task(lag.watch())
         self._loop = asyncio.get_running_loop()
-        try:
-            async with AsyncExitStack() as stack:
-                write_pool, resize_pool = await self._open_stages(stack)
-                async with asyncio.TaskGroup() as stages:
-                    stages.create_task(self.crawl())
-                    stages.create_task(self.write(write_pool))
-                    stages.create_task(self.resize(resize_pool))
-        finally:
-            watcher.cancel()
-            self.recorder.close()
-            if self.timeline is not None:
-                self.timeline.close()
-        self.stats.set("wall_s", time.perf_counter() - started)
-        self.stats.set("cpu_s", cpu_seconds() - cpu_started)
-        for key, value in lag.as_json().items():
-            self.stats.set(f"loop_lag/{key}", value)
+        async with measured(self.stats, self.recorder, self.timeline), AsyncExitStack() as stack:
+            write_pool, resize_pool = await self._open_stages(stack)
+            async with asyncio.TaskGroup() as stages:
+                stages.create_task(self.crawl())
+                stages.create_task(self.write(write_pool))
+                stages.create_task(self.resize(resize_pool))
         self.stats.set("interrupted", self.interrupted)
         self.stats.set(
             "signal", signal.Signals(self.stop_signal).name if self.interrupted else None
         )
         self.stats.set("stopped_by", self.stopped_by or None)
-        self.stats.set("timeline", self.timeline and self.timeline.describe())
-        self.stats.set("digest", self.recorder.digest())
-        summary = build_summary(self.config, self.stats)
-        self.recorder.write_summary(summary)
-        return summary
+        return finish(self.config, self.stats, self.recorder)
 
     async def _open_stages(self, stack: AsyncExitStack) -> tuple[Executor, Executor]:
         """Open each stage's executor (closed by stack) and fetch the start page."""
-        crawl = self.stages["crawl"]
-        open_files_for(crawl.workers)
-        limits = self.config.crawling.limits
-        fetcher = await MODELS[crawl.model].open_fetcher(crawl.workers, limits, stack)
+        self.crawler = await open_crawler(
+            self.config, self.stages["crawl"], self.stats, self.on_page, self.on_download, stack
+        )
         pools = tuple(
             MODELS[stage.model].open_executor(stage.workers, self.config.dask_scheduler, stack)
             for stage in (self.stages["write"], self.stages["resize"])
-        )
-        self.crawler = Crawler(
-            self.config.start_url,
-            self.config.crawling,
-            crawl.workers,
-            TimedFetcher(fetcher, crawl),
-            self.on_page,
-            self.on_download,
-            self.stats,
         )
         await self.crawler.prepare(
             [page_from_row(row) for row in self.done.pages],
@@ -249,6 +213,39 @@ class Pipeline:
         LOGGER.error("%s; stopping the crawl", self.stopped_by)
         if self.crawler is not None:
             self.crawler.stop()
+
+
+def stage_stats(
+    config: RunConfig, name: str, stats: Stats, timeline: Timeline | None
+) -> StageStats:
+    """The meter of config's stage name, on its model with the workers it really uses."""
+    stage = config.stage(name)
+    model = MODELS[stage.model]
+    return StageStats(name, model.name, model.workers(stage.workers), stats, timeline)
+
+
+async def open_crawler(
+    config: RunConfig,
+    meter: StageStats,
+    stats: Stats,
+    emit_page: Callable[[Page], Awaitable[None]],
+    emit_image: Callable[[Response], Awaitable[None]],
+    stack: AsyncExitStack,
+) -> Crawler:
+    """The crawl of config's start URL on meter's model, through its fetcher (stack closes
+    it), counting into meter and stats."""
+    open_files_for(meter.workers)
+    model = MODELS[meter.model]
+    fetcher = await model.open_fetcher(meter.workers, config.crawling.limits, stack)
+    return Crawler(
+        config.start_url,
+        config.crawling,
+        meter.workers,
+        TimedFetcher(fetcher, meter),
+        emit_page,
+        emit_image,
+        stats,
+    )
 
 
 def write_work(config: RunConfig, emit: Callable[[Saved], Awaitable[None]]) -> StageWork:

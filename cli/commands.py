@@ -39,7 +39,7 @@ from cli.options import (
     site_options,
     stage_options,
 )
-from compare.alone import ALONE_STAGES, run_alone
+from compare.alone import run_alone
 from compare.plan import CompareRequest, plan_runs, run_all
 from compare.results import machine, report_compare
 from config import STAGES, RunConfig
@@ -239,7 +239,7 @@ def compare(
 
 
 @cli.command()
-@click.argument("stage", type=click.Choice(ALONE_STAGES))
+@click.argument("stage", type=click.Choice(STAGES))
 @click.argument("url", required=False)
 @click.option(
     "--input",

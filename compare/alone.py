@@ -23,33 +23,25 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 from config import RunConfig
-from crawler.crawl import Crawler
 from crawler.http import Response
-from crawler.oslimits import open_files_for
 from crawler.pages import Page
-from measure.looplag import LoopLag
-from measure.process import cpu_seconds
-from models.fetchers import TimedFetcher
 from models.registry import MODELS
-from models.stages import END, StageStats, StageWork, run_stage
-from pipeline import resize_work, write_work
+from models.stages import StageWork, close_queue, run_stage
+from pipeline import open_crawler, resize_work, stage_stats, write_work
 from processing.files import sha256_hex
 from processing.originals import ORIGINALS_DIR, Original, Saved
 from processing.thumbnails import THUMBNAILS_DIR, ImageResult
 from runfolder.folders import prepare_run_dir
 from runfolder.records import RunRecorder
-from runfolder.summary import build_summary
 from runfolder.timeline import Timeline
+from runfolder.window import finish, measured
 from stats import Stats
-
-ALONE_STAGES = ("crawl", "write", "resize")
 
 
 def input_images(input_dir: Path) -> Iterator[dict[str, Any]]:
@@ -72,57 +64,22 @@ class StageAlone:
         prepare_run_dir(config.run_dir, config.sizes if stage == "resize" else ())
         self.recorder = RunRecorder(config.run_dir, config.start_url, self.stats)
         self.timeline = Timeline(config.run_dir) if config.timeline else None
-        chosen = config.stage(stage)
-        model = MODELS[chosen.model]
-        workers = model.workers(chosen.workers)
-        self.meter = StageStats(stage, model.name, workers, self.stats, self.timeline)
+        self.meter = stage_stats(config, stage, self.stats, self.timeline)
 
     async def run(self) -> dict[str, Any]:
         """Run the stage over its whole input and return the summary (also summary.json)."""
         run = {"crawl": self._crawl, "write": self._write, "resize": self._resize}[self.stage]
-        lag = LoopLag()
-        watcher = asyncio.create_task(lag.watch())
-        if self.timeline is not None:
-            self.timeline.begin()
-        started, cpu_started = time.perf_counter(), cpu_seconds()
-        self.stats.set("started", started)
-        try:
+        async with measured(self.stats, self.recorder, self.timeline):
             await run()
-        finally:
-            self.stats.set("wall_s", time.perf_counter() - started)
-            self.stats.set("cpu_s", cpu_seconds() - cpu_started)
-            watcher.cancel()
-            self.recorder.close()
-            if self.timeline is not None:
-                self.timeline.close()
-        return self._finish(lag)
-
-    def _finish(self, lag: LoopLag) -> dict[str, Any]:
         for folder in (ORIGINALS_DIR, THUMBNAILS_DIR):
             self.recorder.digest_files(folder)
-        for key, value in lag.as_json().items():
-            self.stats.set(f"loop_lag/{key}", value)
-        self.stats.set("timeline", self.timeline and self.timeline.describe())
-        self.stats.set("digest", self.recorder.digest())
-        summary = {**build_summary(self.config, self.stats), "alone": self.stage}
-        self.recorder.write_summary(summary)
-        return summary
+        return finish(self.config, self.stats, self.recorder, alone=self.stage)
 
     async def _crawl(self) -> None:
         """The crawl of the start URL; pages recorded, image bytes hashed and dropped."""
-        workers, crawling = self.meter.workers, self.config.crawling
-        open_files_for(workers)
         async with AsyncExitStack() as stack:
-            model = MODELS[self.meter.model]
-            fetcher = await model.open_fetcher(workers, crawling.limits, stack)
-            crawler = Crawler(
-                self.config.start_url,
-                crawling,
-                workers,
-                TimedFetcher(fetcher, self.meter),
-                self._page,
-                self._download,
-                self.stats,
+            crawler = await open_crawler(
+                self.config, self.meter, self.stats, self._page, self._download, stack
             )
             await crawler.prepare()
             await crawler.run()
@@ -172,7 +129,7 @@ class StageAlone:
                 async for item in items:
                     await inbox.put(item)
             finally:
-                await inbox.put(END)
+                await close_queue(inbox)
 
         model = MODELS[self.meter.model]
         async with AsyncExitStack() as stack:
