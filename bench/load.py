@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from compare.plan import run_one
+from compare.plan import RunPlan, child_command, run_one
 from config import RunConfig
 from crawler.crawl import CrawlSettings
 from testsite import ServeOptions, SiteSpec, site_process
@@ -31,11 +31,12 @@ def measure(pages: int, out: Path) -> dict:
     with site_process(spec, ServeOptions(), CACHE) as origin:
         config = RunConfig(f"{origin}/", out / f"pages-{pages}")
         crawling = CrawlSettings(max_pages=pages * 2)
-        run = run_one(replace(config, crawling=crawling), f"{pages} pages")
+        config = replace(config, crawling=crawling)
+        run = run_one(child_command(config, RunPlan(), config.run_dir), config.run_dir, f"{pages}")
     return {
         "site_pages": pages,
         "pages": run["counts"]["pages"],
-        "wall_s": run["pipeline_wall_s"],
+        "wall_s": run["wall_s"],
         "fetch_per_s": run["stages"]["crawl"]["per_s"],
         "peak_rss_mb": run["peak_rss_mb"],
         "mb_per_1000_pages": round(run["peak_rss_mb"] / run["counts"]["pages"] * 1000, 2),
