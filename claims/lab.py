@@ -8,15 +8,14 @@ interpreter, and keeps every measurement, so that ratios can be paired repeat by
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from claims.probes import run_probe
-from compare.plan import WORKERS, RunPlan, child_command, prepare_input, run_one
+from compare.plan import WORKERS, RunPlan, input_url, prepare_input, run_plan
 from config import RunConfig
 from crawler.crawl import CrawlSettings
 
@@ -125,11 +124,9 @@ class Lab:
         def measure() -> Measurement:
             self._runs += 1
             run_dir = self.folder / "runs" / f"{self._runs:03d}-{stage}-{model}-{workers}"
-            base = replace(RunConfig("", run_dir, sizes=(128, 256)), **config)
             input_dir = self.input() if stage != "crawl" else self.folder
-            run = plan.config(base, url or self._input_url(), run_dir)
-            command = child_command(run, plan, input_dir)
-            return {**run_one(command, run_dir, plan.label), "run_dir": str(run_dir)}
+            base = RunConfig("", run_dir, **config)
+            return run_plan(plan, base, url or input_url(input_dir), run_dir, input_dir)
 
         return measure
 
@@ -141,9 +138,6 @@ class Lab:
             base = RunConfig("", self.folder)
             self._input = prepare_input(base, self.open_site, self.folder / "input")
         return self._input
-
-    def _input_url(self) -> str:
-        return json.loads((self.input() / "summary.json").read_text())["start_url"]
 
 
 def limited(max_pages: int) -> dict[str, Any]:

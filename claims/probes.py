@@ -291,7 +291,7 @@ PARTNERS = {"threads": _thread_partner, "processes": _process_partner}
 
 @probe
 def sleep_overlap(threads: int, loops: int, seconds: float, kind: str) -> Measurements:
-    """Seconds for one piece of work (sleep or spin) alone, then in `threads` threads at once."""
+    """Seconds for one piece of work (sleep or cpu) alone, then in `threads` threads at once."""
     work = _work(kind, loops, seconds)
     one_s = _timed(work)
     spans = _in_threads(threads, work)
@@ -301,9 +301,9 @@ def sleep_overlap(threads: int, loops: int, seconds: float, kind: str) -> Measur
     }
 
 
-def _work(kind: str, loops: int, seconds: float, cpu: str = "spin") -> Callable[[], object]:
-    """The work kind names: "sleep" for time.sleep(seconds), `cpu` for spin(loops)."""
-    works = {"sleep": functools.partial(time.sleep, seconds), cpu: functools.partial(spin, loops)}
+def _work(kind: str, loops: int, seconds: float) -> Callable[[], object]:
+    """The work kind names: "sleep" for time.sleep(seconds), "cpu" for spin(loops)."""
+    works = {"sleep": functools.partial(time.sleep, seconds), "cpu": functools.partial(spin, loops)}
     return _choose("work", kind, works)
 
 
@@ -334,7 +334,7 @@ def _in_threads(count: int, work: Callable[[], object]) -> list[Span]:
 def loop_lag_under(how: str, work: str, loops: int, seconds: float, repeats: int) -> Measurements:
     """The event loop's lag while work (sleep or cpu) runs repeats times inline, in a thread,
     or in a process. Inline, nothing awaits between the repeats: the loop stalls for all."""
-    job = _work(work, loops, seconds, cpu="cpu")
+    job = _work(work, loops, seconds)
     return asyncio.run(_lag_under(_choose("how", how, HOWS), job, repeats))
 
 

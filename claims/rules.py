@@ -34,18 +34,20 @@ def values(series: list[dict[str, Any]], key: str) -> list[float]:
     return [float(run[key]) for run in series]
 
 
+def the_stage(run: dict[str, Any]) -> dict[str, Any]:
+    """The summary row of the one stage a stage-alone run ran."""
+    return next(iter(run["stages"].values()))
+
+
 def stage_work(series: list[dict[str, Any]]) -> list[float]:
     """The stage's work per repeat: a worker beginning the first item to one finishing the
     last, so a process pool's start-up (claim 6's cost, measured apart) is left out."""
-    return [next(iter(run["stages"].values()))["work_s"] for run in series]
+    return [the_stage(run)["work_s"] for run in series]
 
 
 def stage_rate(series: list[dict[str, Any]]) -> list[float]:
     """Items per second of the stage's own time, per repeat."""
-    return [
-        stage["items"] / max(stage["wall_s"], 1e-9)
-        for stage in (next(iter(run["stages"].values())) for run in series)
-    ]
+    return [stage["items"] / max(stage["wall_s"], 1e-9) for stage in map(the_stage, series)]
 
 
 def ratio(a: list[float], b: list[float]) -> tuple[float, ...]:
@@ -138,7 +140,7 @@ def _width(series: Series, narrow: bool) -> int:
 
 
 def claim_5(results: Results) -> list[Check]:
-    """Four sleeping threads overlap; four computing threads take turns."""
+    """Four sleeping threads overlap."""
     sleeping = results("sleeping")
     return [
         Check(
@@ -188,7 +190,7 @@ def claim_7(results: Results) -> list[Check]:
 
 
 def _cpu_per_item(runs: list[dict[str, Any]]) -> list[float]:
-    return [run["cpu_s"] / next(iter(run["stages"].values()))["items"] for run in runs]
+    return [run["cpu_s"] / the_stage(run)["items"] for run in runs]
 
 
 def claim_8(results: Results) -> list[Check]:

@@ -25,7 +25,7 @@ from claims.chart import CHART_FILE, plot
 from claims.experiments import EXPERIMENTS
 from claims.lab import Lab, Series
 from claims.probes import run_probe
-from claims.rules import RULES, peak_in_flight, ratio, stage_work
+from claims.rules import RULES, peak_in_flight, ratio, stage_work, the_stage
 from claims.verdict import Check, Verdict, decide
 from compare.plan import interpreter_name
 from processing.files import write_atomic
@@ -116,7 +116,7 @@ def _median_runs(series: Series) -> dict[str, dict[str, Any]]:
     """Each alternative's median run (by its stage's time): its folder and peak in flight."""
     chosen = {}
     for name, runs in series.items():
-        ordered = sorted(runs, key=lambda run: next(iter(run["stages"].values()))["wall_s"])
+        ordered = sorted(runs, key=lambda run: the_stage(run)["wall_s"])
         run = ordered[(len(ordered) - 1) // 2]
         chosen[name] = {"run_dir": run["run_dir"], "in_flight": peak_in_flight(run)}
     return chosen

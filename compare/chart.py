@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from compare.plan import DEFAULT_MODELS
-from compare.ranking import MARGIN, gap, groups
+from compare.plan import DEFAULT_MODELS, KNOB_LABELS
+from compare.ranking import MARGIN, gap, groups, swapping
 from config import STAGES
 from models.registry import MODEL_NAMES
 
@@ -29,7 +29,6 @@ MODEL_COLOURS = {
     "dask": "#8172b2",
 }
 UNITS = {"crawl": "fetches", "write": "images", "resize": "images"}
-SWEPT = ("latency_ms", "concurrency", "resize_workers", "write_workers")
 Panel = tuple[str, str, list[dict[str, Any]], Callable[[dict[str, Any]], str]]
 T = TypeVar("T")
 
@@ -102,7 +101,7 @@ def pipeline_panels(rows: list[dict[str, Any]]) -> list[Panel]:
     panels = []
     for stage in STAGES:
         others = [other for other in STAGES if other != stage]
-        members = [row for row in whole if all(row[o] == DEFAULT_MODELS[o] for o in others)]
+        members = swapping(whole, stage)
         if len({row[stage] for row in members}) > 1:
             members.sort(key=lambda row: (row["wall_s"], MODEL_NAMES.index(row[stage])))
             fixed = ", ".join(f"{o} on {DEFAULT_MODELS[o]}" for o in others)
@@ -153,7 +152,5 @@ def _draw(
 def _label(row: dict[str, Any], stage: str, rows: list[dict[str, Any]]) -> str:
     """The bar's name: the model, plus any swept knob that differs between the bars."""
     name = row[stage] if stage else f"{row['crawl']}/{row['write']}/{row['resize']}"
-    varied = [knob for knob in SWEPT if len({other[knob] for other in rows}) > 1]
-    units = {"latency_ms": "ms", "concurrency": " conc", "resize_workers": " rw"}
-    units["write_workers"] = " ww"
-    return " ".join([name, *(f"{row[knob]:g}{units[knob]}" for knob in varied)])
+    varied = [knob for knob in KNOB_LABELS if len({other[knob] for other in rows}) > 1]
+    return " ".join([name, *(KNOB_LABELS[knob].format(row[knob]) for knob in varied)])

@@ -92,10 +92,8 @@ class RunPlan:
         where = f" [{interpreter_name(self.python)}]" if self.python else ""
         if self.view == "alone":
             return f"{self.stage} alone on {self.model} {self.knobs}{where}"
-        return (
-            f"{self.crawl}/{self.write}/{self.resize} {self.latency_ms:g}ms "
-            f"c{self.concurrency} r{self.resize_workers} w{self.write_workers}{where}"
-        )
+        knobs = " ".join(label.format(getattr(self, knob)) for knob, label in KNOB_LABELS.items())
+        return f"{self.crawl}/{self.write}/{self.resize} {knobs}{where}"
 
     @property
     def model(self) -> str:
@@ -262,26 +260,28 @@ def run_all(
     input_dir = out / INPUT
     if any(plan.view == "alone" and not plan.crawls for _, plan in plans):
         prepare_input(base, open_site, input_dir)
-    url = _input_url(input_dir)
+    url = input_url(input_dir)
     for index, (repeat, plan) in enumerate(plans):
         name = plan.stage or f"{plan.crawl}-{plan.write}-{plan.resize}"
         run_dir = out / "runs" / f"{index:03d}-{plan.view}-{name}-{plan.model}-r{repeat}"
         progress.set_postfix_str(plan.label)
         if plan.crawls:
             with open_site(plan.latency_ms) as origin:
-                measured = _run_plan(plan, base, f"{origin}/", run_dir, input_dir)
+                measured = run_plan(plan, base, f"{origin}/", run_dir, input_dir)
         else:
-            measured = _run_plan(plan, base, url, run_dir, input_dir)
+            measured = run_plan(plan, base, url, run_dir, input_dir)
         results.append({**measured, "plan": asdict(plan), "knobs": plan.knobs, "repeat": repeat})
         progress.update()
 
 
-def _run_plan(plan: RunPlan, base: RunConfig, url: str, run_dir: Path, input_dir: Path) -> dict:
+def run_plan(plan: RunPlan, base: RunConfig, url: str, run_dir: Path, input_dir: Path) -> dict:
+    """Run plan on base in a child process, into run_dir: its crawl fetches url, its write or
+    resize stage alone reads input_dir."""
     config = plan.config(base, url, run_dir)
     return run_one(child_command(config, plan, input_dir), run_dir, plan.label)
 
 
-def _input_url(input_dir: Path) -> str:
+def input_url(input_dir: Path) -> str:
     """The URL the input was crawled from (a stage alone records its images under it)."""
     summary = input_dir / "summary.json"
     if not summary.exists():

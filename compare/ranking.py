@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from compare.plan import DEFAULT_MODELS
+from config import STAGES
 from measure.verdict import Outcome, judge, paired_ratios
 
 # Differences under this share are not worth a ranking, even when they are repeatable.
@@ -42,3 +44,13 @@ def gap(row: dict[str, Any], fastest: dict[str, Any]) -> Outcome:
 
 def _rivals(row: dict[str, Any]) -> tuple[str, str, str]:
     return row["stage"], row["knobs"], row["python"]
+
+
+def swapping(rows: list[dict[str, Any]], stage: str) -> list[dict[str, Any]]:
+    """The whole-pipeline rows that differ from the default models in stage's model only."""
+    return [
+        row
+        for row in rows
+        if row["view"] == "pipeline"
+        and all(row[other] == DEFAULT_MODELS[other] for other in STAGES if other != stage)
+    ]

@@ -14,8 +14,7 @@ import click
 
 from compare.chart import plot
 from compare.plan import DEFAULT_MODELS, STAGE_KNOBS, aggregate
-from compare.ranking import MARGIN, groups, rank
-from config import STAGES
+from compare.ranking import MARGIN, groups, rank, swapping
 from measure.interpreter import interpreter
 from measure.verdict import Outcome, judge, paired_ratios, spread
 
@@ -119,10 +118,8 @@ def _pipeline_finding(rows: list[dict[str, Any]], members: list[dict[str, Any]])
     stage, fast = members[0]["stage"], members[0]["model"]
     whole = {
         row[stage]: row
-        for row in rows
-        if row["view"] == "pipeline"
-        and all(row[other] == DEFAULT_MODELS[other] for other in STAGES if other != stage)
-        and all(row[knob] == members[0][knob] for knob in STAGE_KNOBS[stage])
+        for row in swapping(rows, stage)
+        if all(row[knob] == members[0][knob] for knob in STAGE_KNOBS[stage])
     }
     if fast not in whole:
         return ""
