@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from compare.plan import DEFAULT_MODELS, KNOB_LABELS
-from compare.ranking import MARGIN, gap, groups, swapping
+from compare.ranking import GAP_MARKS, gap, groups, swapping
 from config import STAGES
 from models.registry import MODEL_NAMES
 
@@ -82,10 +82,7 @@ def alone_panels(rows: list[dict[str, Any]]) -> list[Panel]:
 
 
 # What a bar's gap to the fastest bar is worth, when the repeats do not make it a difference.
-GAP_NOTES = {
-    "inconclusive": "  (~ fastest: repeats overlap)",
-    "fails": f"  (= fastest: within {MARGIN - 1:.0%})",
-}
+GAP_NOTES = {outcome: f"  ({mark} fastest: {why})" for outcome, (mark, why) in GAP_MARKS.items()}
 
 
 def _alone_note(row: dict[str, Any]) -> str:

@@ -11,6 +11,11 @@ from measure.verdict import Outcome, judge, paired_ratios
 
 # Differences under this share are not worth a ranking, even when they are repeatable.
 MARGIN = 1.05
+# How a gap to the fastest is marked when the repeats do not make it a difference, and why.
+GAP_MARKS = {
+    Outcome.INCONCLUSIVE: ("~", "repeats overlap"),
+    Outcome.FAILS: ("=", f"within {MARGIN - 1:.0%}"),
+}
 
 
 def groups(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

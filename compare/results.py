@@ -14,7 +14,7 @@ import click
 
 from compare.chart import plot
 from compare.plan import DEFAULT_MODELS, STAGE_KNOBS, aggregate
-from compare.ranking import MARGIN, groups, rank, swapping
+from compare.ranking import GAP_MARKS, MARGIN, groups, rank, swapping
 from measure.interpreter import interpreter
 from measure.verdict import Outcome, judge, paired_ratios, spread
 
@@ -56,9 +56,9 @@ def format_alone(rows: list[dict[str, Any]]) -> str:
 
 
 def _vs_best(row: dict[str, Any]) -> str:
-    """'1.00x' for the fastest; a '~' marks a gap the repeats do not establish."""
-    mark = {str(Outcome.INCONCLUSIVE): " ~", str(Outcome.FAILS): " ="}
-    return f"{row['vs_best']:.2f}x" + mark.get(row["vs_best_outcome"], "  ")
+    """'1.00x' for the fastest; a mark (GAP_MARKS) on a gap the repeats do not establish."""
+    mark, _ = GAP_MARKS.get(row["vs_best_outcome"], (" ", ""))
+    return f"{row['vs_best']:.2f}x {mark}"
 
 
 def format_pipeline(rows: list[dict[str, Any]]) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from compare.ranking import GAP_MARKS
 from config import STAGES
 from report.page import (
     esc,
@@ -278,7 +279,8 @@ def _table(compare_dir: Path, configurations: list[Configuration]) -> str:
         f'<section id="table">{"".join(parts)}<p class="note">Also in '
         '<a href="results.csv">results.csv</a> and <a href="results.json">results.json</a>; '
         "the fastest of each group is in bold; ~ after vs fastest: the repeats overlap the "
-        "fastest's, so the gap is not a measured difference.</p></section>"
+        f"fastest's, so the gap is not a measured difference; =: {GAP_MARKS['fails'][1]} on "
+        "every repeat.</p></section>"
     )
 
 
@@ -290,8 +292,9 @@ def _table_of(
     for configuration in configurations:
         row = configuration.row
         values = {**row, "wall_range": (row.get("wall_min_s"), row.get("wall_max_s"))}
-        if row.get("vs_best_outcome") == "inconclusive":
-            values["vs_best"] = f"{fmt(row.get('vs_best'), 2)} ~"
+        if row.get("vs_best_outcome") in GAP_MARKS:
+            mark, _ = GAP_MARKS[row["vs_best_outcome"]]
+            values["vs_best"] = f"{fmt(row.get('vs_best'), 2)} {mark}"
         cells = "".join(_cell(values.get(key), digits) for key, _, digits in columns)
         same = '<td class="good">yes</td>' if row.get("digest_ok") else '<td class="bad">NO</td>'
         best = ' class="best"' if _is_fastest(row, configurations) else ""
@@ -306,12 +309,13 @@ def _table_of(
 
 
 def _is_fastest(row: dict[str, Any], configurations: list[Configuration]) -> bool:
-    """Fastest of the rows it competes with: the same stage alone at the same knobs, or
-    every whole run."""
+    """Fastest of the rows it competes with: the same stage alone at the same knobs on the
+    same interpreter (as compare.ranking groups them), or every whole run."""
+    key = ("stage", "knobs", "python")
     rivals = [
         number(c.row.get("wall_s"), float("inf"))
         for c in configurations
-        if (c.row.get("stage"), c.row.get("knobs")) == (row.get("stage"), row.get("knobs"))
+        if all(c.row.get(name) == row.get(name) for name in key)
     ]
     return number(row.get("wall_s"), -1) == min(rivals, default=-1)
 
