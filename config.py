@@ -34,6 +34,8 @@ DEFAULT_STAGES: Mapping[str, StageConfig] = MappingProxyType(
     }
 )
 STAGES = tuple(DEFAULT_STAGES)
+# The option (and field) that sets each stage's workers: a crawl's are its concurrency.
+WORKERS = {"crawl": "concurrency", "write": "write_workers", "resize": "resize_workers"}
 DEFAULT_SIZES = (128, 256)
 LOOPS = ("asyncio", "uvloop")
 
@@ -71,7 +73,7 @@ def command_line(config: RunConfig) -> list[str]:
     args = [config.start_url, "--out", str(config.run_dir)]
     for name in STAGES:
         stage = config.stage(name)
-        workers = "--concurrency" if name == "crawl" else f"--{name}-workers"
+        workers = "--" + WORKERS[name].replace("_", "-")
         args += [f"--{name}-model", stage.model, workers, str(stage.workers)]
     optional = {
         "--max-per-host": crawling.max_per_host,

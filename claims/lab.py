@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from claims.probes import run_probe
-from compare.plan import WORKERS, RunPlan, input_url, prepare_input, run_plan
-from config import RunConfig
+from compare.plan import RunPlan, input_url, prepare_input, run_plan
+from config import WORKERS, RunConfig
 from crawler.crawl import CrawlSettings
 
 Measurement = dict[str, Any]
@@ -29,6 +29,8 @@ class Sizes:
 
     quick: bool
     repeats: int
+    site_pages: int  # the local site: pages enough for concurrency to matter
+    site_images: int  # and photos enough to resize
     spin_loops: int  # pure-Python work of one CPU-bound worker
     payload_bytes: int  # one item handed to a worker
     handoff_items: int
@@ -47,6 +49,8 @@ class Sizes:
 FULL = Sizes(
     quick=False,
     repeats=3,
+    site_pages=300,
+    site_images=30,
     spin_loops=8_000_000,
     payload_bytes=4_000_000,
     handoff_items=60,
@@ -64,6 +68,8 @@ FULL = Sizes(
 QUICK = Sizes(
     quick=True,
     repeats=2,  # a spread still, of two: the verdicts say they are quick
+    site_pages=120,
+    site_images=12,
     spin_loops=2_000_000,
     payload_bytes=4_000_000,
     handoff_items=20,

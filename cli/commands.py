@@ -28,7 +28,7 @@ from claims.lab import FULL, QUICK, Lab
 from claims.probes import ProbeFailed
 from claims.run import format_claims, run_claims, write_claims
 from cli.options import (
-    CLAIMS_SITE,
+    SITE,
     check_models,
     checked_url,
     claims_options,
@@ -196,8 +196,6 @@ def compare(
 ) -> None:
     """Run each stage alone on each model over the same input (and, with --in-pipeline,
     the whole pipeline too), and compare what each cost side by side."""
-    from testsite import ServeOptions, site_process
-
     request = CompareRequest(
         stages=stages or STAGES,
         models=models,
@@ -215,13 +213,10 @@ def compare(
     base = RunConfig("", out, sizes=options["sizes"], analysis=options["analysis"])
     plans = plan_runs(request)
 
-    def open_site(latency_ms: float) -> Any:
-        return site_process(spec, ServeOptions(latency_ms=latency_ms), SITE_CACHE)
-
     results: list[dict[str, Any]] = []
     try:
         with tqdm(total=len(plans), desc="compare runs", unit=" run", disable=None) as progress:
-            run_all(plans, base, open_site, out, progress, results)
+            run_all(plans, base, _site_opener(spec), out, progress, results)
     except RuntimeError as exc:  # one run failed: report it, keep what the others measured
         raise click.ClickException(str(exc)) from None
     finally:
@@ -293,16 +288,11 @@ def claims(
 ) -> None:
     """Test each rule of thumb about Python concurrency on this machine: one verdict each
     (holds, holds with a caveat, fails, inconclusive), its numbers and how to reproduce it."""
-    from testsite import ServeOptions, site_process
-
-    size = CLAIMS_SITE["quick" if quick else "full"]
+    sizes = QUICK if quick else FULL
+    size = {"site_pages": sizes.site_pages, "site_images": sizes.site_images, "seed": SITE.seed}
     spec = _site_spec({**size, **{key: value for key, value in options.items() if value}})
     folder = run_folder(out, prefix="claims-")
-
-    def open_site(latency_ms: float) -> Any:
-        return site_process(spec, ServeOptions(latency_ms=latency_ms), SITE_CACHE)
-
-    sizes = QUICK if quick else FULL
+    open_site = _site_opener(spec)
     lab = Lab(sizes, folder, open_site)
     free = free_threaded or (FREE_THREADED if FREE_THREADED.exists() else None)
     free_lab = Lab(sizes, folder / "free-threaded", open_site, str(free), lab) if free else None
@@ -319,6 +309,16 @@ def claims(
 
 def _measuring(experiment: str) -> None:
     click.echo(f"measuring: {experiment}", err=True)
+
+
+def _site_opener(spec: Any) -> Callable[[float], Any]:
+    """open_site(latency_ms): a context manager serving spec's site in its own process."""
+    from testsite import ServeOptions, site_process  # loads aiohttp: only when a site is wanted
+
+    def open_site(latency_ms: float) -> Any:
+        return site_process(spec, ServeOptions(latency_ms=latency_ms), SITE_CACHE)
+
+    return open_site
 
 
 def _site_spec(options: dict[str, Any]) -> Any:

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from config import DEFAULT_SIZES, DEFAULT_STAGES, LOOPS, STAGES, RunConfig, StageConfig
+from claims.lab import FULL, QUICK
+from config import DEFAULT_SIZES, DEFAULT_STAGES, LOOPS, STAGES, WORKERS, RunConfig, StageConfig
 from crawler.crawl import CrawlSettings
 from crawler.http import FetchLimits
 from crawler.urls import normalize
@@ -117,10 +118,9 @@ def config_from_options(start_url: str, run_dir: Path, options: dict[str, Any]) 
         ignore_robots=options["ignore_robots"],
         limits=limits,
     )
-    workers = {"crawl": options["concurrency"]} | {
-        stage: options[f"{stage}_workers"] for stage in STAGES if stage != "crawl"
+    stages = {
+        stage: StageConfig(options[f"{stage}_model"], options[WORKERS[stage]]) for stage in STAGES
     }
-    stages = {stage: StageConfig(options[f"{stage}_model"], workers[stage]) for stage in STAGES}
     check_models(options)
     return RunConfig(
         start_url=start_url,
@@ -472,12 +472,6 @@ site_options = bundle(
 """The options that shape the local test site, shared by `serve` and `crawl`."""
 
 
-# The claims' local site: pages enough for concurrency to matter, photos enough to resize.
-CLAIMS_SITE = {
-    "full": {"site_pages": 300, "site_images": 30, "seed": SITE.seed},
-    "quick": {"site_pages": 120, "site_images": 12, "seed": SITE.seed},
-}
-
 claims_options = bundle(
     click.option(
         "--quick",
@@ -500,12 +494,14 @@ claims_options = bundle(
     click.option(
         "--site-pages",
         type=click.IntRange(1, 1_000_000),
-        help="Pages on the local test site.  [default: 300, --quick 120]",
+        help=f"Pages on the local test site.  [default: {FULL.site_pages}, --quick "
+        f"{QUICK.site_pages}]",
     ),
     click.option(
         "--site-images",
         type=click.IntRange(1, 100_000),
-        help="Images on the local test site.  [default: 30, --quick 12]",
+        help=f"Images on the local test site.  [default: {FULL.site_images}, --quick "
+        f"{QUICK.site_images}]",
     ),
     click.option(
         "--out",

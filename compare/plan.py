@@ -47,7 +47,6 @@ STAGE_KNOBS = {
     "resize": ("resize_workers",),
 }
 # The RunPlan field that holds each stage's workers (the crawl's: requests in flight).
-WORKERS = {"crawl": "concurrency", "write": "write_workers", "resize": "resize_workers"}
 SWEEPS = {"latency_ms": "latencies_ms", "concurrency": "concurrencies"}
 KNOB_LABELS = {
     "latency_ms": "{:g}ms",

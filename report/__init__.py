@@ -18,16 +18,22 @@ RESULT_FILES: dict[str, Callable[[Path], Path]] = {
 }
 
 
+def results_file(folder: Path) -> Path | None:
+    """The results file of folder (summary.json, results.json or claims.json), if any."""
+    return next((folder / name for name in RESULT_FILES if (folder / name).is_file()), None)
+
+
 def write_report(folder: Path) -> Path:
     """Write folder's report.html, the page its results file calls for; return its path."""
-    for name, write in RESULT_FILES.items():
-        if (folder / name).is_file():
-            return write(folder)
-    raise FileNotFoundError(f"{folder} holds no {', '.join(RESULT_FILES)}")
+    results = results_file(folder)
+    if results is None:
+        raise FileNotFoundError(f"{folder} holds no {', '.join(RESULT_FILES)}")
+    return RESULT_FILES[results.name](folder)
 
 
 __all__ = [
     "RESULT_FILES",
+    "results_file",
     "write_claims_report",
     "write_compare_report",
     "write_report",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from report import RESULT_FILES
+from report import RESULT_FILES, results_file, write_report
 from report.run_report import REPORT_FILE
 
 
@@ -29,12 +29,9 @@ def newest_run(output: Path) -> Path | None:
 def ensure_report(run: Path) -> Path:
     """run's report.html, written now if it is missing or older than the run's results."""
     report = run / REPORT_FILE
-    for name, write in RESULT_FILES.items():
-        results = run / name
-        if results.is_file():
-            if not report.is_file() or report.stat().st_mtime < results.stat().st_mtime:
-                write(run)
-            break
+    results = results_file(run)
+    if results and (not report.is_file() or report.stat().st_mtime < results.stat().st_mtime):
+        write_report(run)
     return report
 
 

@@ -92,7 +92,7 @@ def write_compare_report(compare_dir: Path) -> Path:
     compare_dir = Path(compare_dir)
     results = read_json(compare_dir / "results.json")
     runs = [run for run in results.get("runs", []) if isinstance(run, dict)]
-    folders = [_run_folder(compare_dir, index, run) for index, run in enumerate(runs)]
+    folders = [_run_folder(compare_dir, run) for run in runs]
     rows = [row for row in results.get("rows", []) if isinstance(row, dict)]
     configurations = _configurations(rows, runs, folders)
     body = "\n".join(
@@ -109,20 +109,13 @@ def write_compare_report(compare_dir: Path) -> Path:
     return write_page(compare_dir / REPORT_FILE, page("compare report", body, data))
 
 
-def _run_folder(compare_dir: Path, index: int, run: dict[str, Any]) -> Path | None:
-    """The run's folder: named by results.json if it says, else as compare.plan names it."""
-    plan = run.get("plan") if isinstance(run.get("plan"), dict) else {}
-    names = [
-        f"{index:03d}-{plan.get('crawl')}-{plan.get('write')}-{plan.get('resize')}"
-        f"-r{run.get('repeat', 0)}"
-    ]
-    if isinstance(run.get("run_dir"), str):
-        names.insert(0, Path(run["run_dir"]).name)  # only a name: the folder may have moved
-    for name in names:
-        folder = compare_dir / "runs" / name
-        if (folder / "summary.json").is_file():
-            return folder
-    return None
+def _run_folder(compare_dir: Path, run: dict[str, Any]) -> Path | None:
+    """The run's folder, as results.json names it (by its name only: the compare folder
+    may have moved), if it holds a summary."""
+    if not isinstance(run.get("run_dir"), str):
+        return None
+    folder = compare_dir / "runs" / Path(run["run_dir"]).name
+    return folder if (folder / "summary.json").is_file() else None
 
 
 def _configurations(

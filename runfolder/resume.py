@@ -87,7 +87,7 @@ def check_records(run_dir: Path, repair: bool) -> int:
         path = run_dir / name
         if not path.exists():
             continue
-        lines = _complete_lines(path.read_bytes())
+        lines = _complete(path.read_bytes()).splitlines(keepends=True)
         damaged = [number for number, line in enumerate(lines, 1) if not _is_record(line, fields)]
         if damaged and not repair:
             raise DamagedRecords(
@@ -95,15 +95,16 @@ def check_records(run_dir: Path, repair: bool) -> int:
                 "--resume DIR --repair keeps the valid lines and fetches the rest again"
             )
         if damaged:
-            kept = b"".join(line for number, line in enumerate(lines, 1) if number not in damaged)
+            dropping = set(damaged)
+            kept = b"".join(line for number, line in enumerate(lines, 1) if number not in dropping)
             write_atomic(path, kept)
             dropped += len(damaged)
     return dropped
 
 
-def _complete_lines(data: bytes) -> list[bytes]:
-    """The file's lines that end in a newline (a last one cut off by a hard kill is not)."""
-    return data[: data.rfind(b"\n") + 1].splitlines(keepends=True)
+def _complete(data: bytes) -> bytes:
+    """A record file's lines that end in a newline (a last one cut off by a hard kill is not)."""
+    return data[: data.rfind(b"\n") + 1]
 
 
 def _is_record(line: bytes, fields: frozenset[str]) -> bool:
@@ -143,7 +144,7 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     data = path.read_bytes()
-    complete = data[: data.rfind(b"\n") + 1]
+    complete = _complete(data)
     if len(complete) != len(data):
         os.truncate(path, len(complete))  # a line cut off by a hard kill: drop it, refetch it
     return [json.loads(line) for line in complete.decode("utf-8").splitlines() if line]
