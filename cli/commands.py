@@ -35,6 +35,7 @@ from cli.options import (
     compare_options,
     config_from_options,
     crawl_options,
+    resume_options,
     run_folder,
     site_options,
     stage_options,
@@ -111,6 +112,7 @@ def serve(
 @cli.command()
 @click.argument("url", required=False)
 @crawl_options
+@resume_options
 @stage_options
 @site_options
 def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> None:
@@ -254,8 +256,6 @@ def stage(
 ) -> None:
     """Run one STAGE alone on one model over a fixed input (the crawl: the site at URL;
     write and resize: --input's originals) and record what it cost: compare's child runs."""
-    if options["resume"] is not None or options["repair"]:
-        raise click.UsageError("stage takes no --resume or --repair")
     if stage == "crawl" and not url:
         raise click.UsageError("stage crawl needs the URL of the site to crawl")
     if stage != "crawl" and input_dir is None:

@@ -132,7 +132,7 @@ def config_from_options(start_url: str, run_dir: Path, options: dict[str, Any]) 
         loop=options["loop"],
         timeline=options["timeline"],
         dask_scheduler=options["dask_scheduler"],
-        resume=options["resume"] is not None,
+        resume=options.get("resume") is not None,  # the stage command takes no --resume
     )
 
 
@@ -301,6 +301,10 @@ crawl_options = bundle(
         show_default=True,
         help="Record when each worker was busy (timeline.jsonl, drawn in report.html).",
     ),
+)
+"""What one crawl may do: its reach, limits and output."""
+
+resume_options = bundle(
     click.option(
         "--resume",
         type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -312,7 +316,7 @@ crawl_options = bundle(
         help="With --resume: keep the record files' valid lines, fetch what damaged ones named.",
     ),
 )
-"""What one crawl may do: its reach, limits and output."""
+"""Going on with an interrupted crawl: only `crawl` takes them."""
 
 
 def model_option(stage: str, does: str) -> Any:
