@@ -380,7 +380,7 @@ compare_options = bundle(
         type=click.Choice(["stages", "full"]),
         default="stages",
         show_default=True,
-        help="'full' runs all 64 combinations of the whole pipeline.",
+        help="'full' runs every combination of models of the whole pipeline.",
     ),
     click.option(
         "--python",

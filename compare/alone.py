@@ -36,7 +36,7 @@ from models.stages import StageWork, close_queue, run_stage
 from pipeline import open_crawler, resize_work, stage_stats, write_work
 from processing.files import sha256_hex
 from processing.originals import ORIGINALS_DIR, Original, Saved
-from processing.thumbnails import THUMBNAILS_DIR, ImageResult
+from processing.thumbnails import THUMBNAILS_DIR, ImageResult, without_thumbnails
 from runfolder.folders import prepare_run_dir
 from runfolder.records import RunRecorder
 from runfolder.timeline import Timeline
@@ -97,8 +97,7 @@ class StageAlone:
         await self._run_stage(write_work(self.config, self._saved), self._originals())
 
     async def _saved(self, saved: Saved) -> None:
-        result = ImageResult(saved.url, saved.path, saved.sha256, saved.size, error=saved.error)
-        self.recorder.image(result)
+        self.recorder.image(without_thumbnails(saved, saved.error))
 
     async def _originals(self) -> AsyncIterator[Original]:
         originals = self.input_dir / ORIGINALS_DIR

@@ -87,9 +87,7 @@ def make_thumbnails(
     try:
         data = read_original(saved, run_dir)
     except OSError as exc:  # the run folder is not what it was: as a failed write
-        return ImageResult(
-            saved.url, saved.path, saved.sha256, saved.size, error=disk_error(exc, run_dir)
-        )
+        return without_thumbnails(saved, disk_error(exc, run_dir))
     return save_thumbnails(saved, render_thumbnails(data, sizes, analysis), run_dir)
 
 
@@ -125,15 +123,14 @@ def save_thumbnails(saved: Saved, rendered: Rendered, run_dir: str) -> ImageResu
     """Write rendered's thumbnails into the run folder, atomically, named by the original's
     SHA-256; return the image's record."""
     if rendered.error is not None:
-        return ImageResult(saved.url, saved.path, saved.sha256, saved.size, error=rendered.error)
+        return without_thumbnails(saved, rendered.error)
     try:
         thumbnails = tuple(
             _write(size, extension, data, saved.sha256, Path(run_dir))
             for size, extension, data in rendered.encoded
         )
     except OSError as exc:
-        error = disk_error(exc, run_dir)
-        return ImageResult(saved.url, saved.path, saved.sha256, saved.size, error=error)
+        return without_thumbnails(saved, disk_error(exc, run_dir))
     width, height, colours = rendered.width, rendered.height, rendered.colours
     return ImageResult(
         saved.url, saved.path, saved.sha256, saved.size, width, height, thumbnails, colours
@@ -194,13 +191,13 @@ def to_savable_mode(image: Image.Image) -> Image.Image:
 
 
 def _encode_all(image: Image.Image, sizes: tuple[int, ...]) -> tuple[tuple[int, str, bytes], ...]:
-    """Shrink step by step from the largest size down, encoding each; return them by size."""
+    """Shrink step by step from the largest size down, encoding each (largest first)."""
     made = []
     for size in sorted(set(sizes), reverse=True):
         image = image.copy() if made else image
         image.thumbnail((size, size))
         made.append((size, *_encode(image)))
-    return tuple(sorted(made))
+    return tuple(made)
 
 
 def _encode(image: Image.Image) -> tuple[str, bytes]:
@@ -226,12 +223,16 @@ def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
+def without_thumbnails(saved: Saved, error: ErrorInfo | None) -> ImageResult:
+    """The record of a saved original whose thumbnails were not made, and why (None: it
+    was not saved either, or did not need them)."""
+    return ImageResult(saved.url, saved.path, saved.sha256, saved.size, error=error)
+
+
 def failed_resize(saved: Saved, exc: BaseException) -> ImageResult:
     """The record of thumbnails whose making raised what nobody expected (or whose worker
     died)."""
-    return ImageResult(
-        saved.url, saved.path, saved.sha256, saved.size, error=ErrorInfo.internal(exc)
-    )
+    return without_thumbnails(saved, ErrorInfo.internal(exc))
 
 
 def _not_decoded(data: bytes, exc: BaseException) -> ErrorInfo:
