@@ -19,11 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
 
-from PIL import Image, ImageChops, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from testsite.catalog import ImagePlan
+from testsite.paint import Painter, Sources, add_grain, plan_size
 from testsite.screenshots import PAINTERS as SCREENSHOT_PAINTERS
-from testsite.screenshots import Painter
 from testsite.spec import SiteSpec
 
 LOGGER = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ _STORED_FROM_UPRIGHT = MappingProxyType(
 )
 _EXIF_ORIENTATION = 0x0112
 _CLEAR_INDEX = 255  # the GIF palette index kept for transparency
-Sources = Sequence[Image.Image]
 
 
 def image_dir(cache_dir: Path, spec: SiteSpec, family: str) -> Path:
@@ -137,7 +136,7 @@ def _photo(
         return image
     # Upscaled pictures are smooth; stronger grain gives them a photo's fine detail back.
     upscale = max(1.0, size[0] / (box[2] - box[0]))
-    return _add_grain(image, rng, round(5 + 4 * (upscale - 1)))
+    return add_grain(image, rng, round(5 + 4 * (upscale - 1)))
 
 
 def _crop_box(
@@ -161,13 +160,6 @@ def _tint(image: Image.Image, rng: random.Random) -> Image.Image:
     return image.point(table)
 
 
-def _add_grain(image: Image.Image, rng: random.Random, amount: int) -> Image.Image:
-    """Add uniform luminance grain of +-amount levels, from rng so it is reproducible."""
-    noise = Image.frombytes("L", image.size, rng.randbytes(image.width * image.height))
-    noise = noise.point([128 + (value - 128) * amount // 128 for value in range(256)])
-    return ImageChops.add(image, Image.merge("RGB", (noise, noise, noise)), 1.0, -128)
-
-
 def _alpha_mask(size: tuple[int, int], rng: random.Random) -> Image.Image:
     """An opaque centre fading to clear corners, with a clear hole somewhere inside."""
     mask = ImageOps.invert(Image.radial_gradient("L")).resize(size)
@@ -181,65 +173,60 @@ def _alpha_mask(size: tuple[int, int], rng: random.Random) -> Image.Image:
 
 def _paint_photo(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """An RGB photo (JPEG or WebP)."""
-    return _photo(_size(plan), sources, rng)
+    return _photo(plan_size(plan), sources, rng)
 
 
 def _paint_exif(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A photo stored sideways or upside down, to be shown upright by its EXIF tag."""
-    width, height = _size(plan)
+    width, height = plan_size(plan)
     upright = (width, height) if plan.orientation == 3 else (height, width)
     return _photo(upright, sources, rng).transpose(_STORED_FROM_UPRIGHT[plan.orientation])
 
 
 def _paint_grey(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A greyscale photo."""
-    return _photo(_size(plan), sources, rng).convert("L")
+    return _photo(plan_size(plan), sources, rng).convert("L")
 
 
 def _paint_cmyk(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A photo separated for print, as a CMYK JPEG."""
-    return _photo(_size(plan), sources, rng).convert("CMYK")
+    return _photo(plan_size(plan), sources, rng).convert("CMYK")
 
 
 def _paint_rgba(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A cut-out photo with a soft alpha edge (PNG or WebP)."""
-    image = _photo(_size(plan), sources, rng, grain=False)
+    image = _photo(plan_size(plan), sources, rng, grain=False)
     image.putalpha(_alpha_mask(image.size, rng))
     return image
 
 
 def _paint_la(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A greyscale cut-out with alpha."""
-    image = _photo(_size(plan), sources, rng, grain=False).convert("L")
+    image = _photo(plan_size(plan), sources, rng, grain=False).convert("L")
     image.putalpha(_alpha_mask(image.size, rng))
     return image
 
 
 def _paint_i16(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A 16-bit greyscale picture, as scientific and medical PNGs are."""
-    grey = _photo(_size(plan), sources, rng, grain=False).convert("L").convert("I")
+    grey = _photo(plan_size(plan), sources, rng, grain=False).convert("L").convert("I")
     return grey.point(lambda value: value * 257).convert("I;16")
 
 
 def _paint_gif(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A palette picture of 32-256 colours."""
     colours = rng.choice((32, 64, 128, 256))
-    return _photo(_size(plan), sources, rng, grain=False).quantize(colours)
+    return _photo(plan_size(plan), sources, rng, grain=False).quantize(colours)
 
 
 def _paint_gif_clear(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A palette picture whose last index is transparent, used only by the clear parts."""
-    image = _photo(_size(plan), sources, rng, grain=False).quantize(_CLEAR_INDEX)
+    image = _photo(plan_size(plan), sources, rng, grain=False).quantize(_CLEAR_INDEX)
     palette = (image.getpalette() or [])[: 3 * _CLEAR_INDEX]
     image.putpalette(palette + [0] * (768 - len(palette)))
     clear = _alpha_mask(image.size, rng).point(lambda value: 255 if value < 64 else 0)
     image.paste(_CLEAR_INDEX, mask=clear)
     return image
-
-
-def _size(plan: ImagePlan) -> tuple[int, int]:
-    """The stored size of a planned image."""
-    return plan.width, plan.height
 
 
 # Image kind -> painter: the photo catalogue's kinds, then the docs catalogue's screenshots.

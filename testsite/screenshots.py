@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
@@ -22,11 +21,11 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from testsite.catalog import ImagePlan
 from testsite.docs_catalog import ICON_KIND
+from testsite.paint import Painter, Sources, add_grain, plan_size
 
 Rgb = tuple[int, int, int]
 Box = tuple[int, int, int, int]
 Size = tuple[int, int]
-Sources = Sequence[Image.Image]  # the sample photos: unused here, every painter is given them
 LINE_HEIGHT = 16  # px per line of the 11 px bitmap font, as UI text is spaced
 LETTERS = "etaoinshrdlcumwfgypbvkxjqz"
 MENU_WORDS = ("File", "Edit", "View", "Insert", "Format", "Tools", "Window", "Help")
@@ -68,38 +67,38 @@ class Theme:
 
 def _paint_rgb(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """An opaque screenshot, as PNG."""
-    return _window(_size(plan), COSTS["RGB"], rng)
+    return _window(plan_size(plan), COSTS["RGB"], rng)
 
 
 def _paint_jpeg(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """An opaque screenshot, saved as JPEG as some authors do."""
-    return _window(_size(plan), COSTS["JPEG"], rng)
+    return _window(plan_size(plan), COSTS["JPEG"], rng)
 
 
 def _paint_rgba(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A window floating on a clear background with a soft shadow."""
-    return _floating(_size(plan), COSTS["RGBA"], rng)
+    return _floating(plan_size(plan), COSTS["RGBA"], rng)
 
 
 def _paint_grey(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A greyscale screenshot."""
-    return _window(_size(plan), COSTS["L"], rng).convert("L")
+    return _window(plan_size(plan), COSTS["L"], rng).convert("L")
 
 
 def _paint_grey_alpha(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A greyscale floating window with its shadow."""
-    return _floating(_size(plan), COSTS["LA"], rng).convert("LA")
+    return _floating(plan_size(plan), COSTS["LA"], rng).convert("LA")
 
 
 def _paint_palette(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """An opaque screenshot reduced to 16-255 colours, dithered."""
     colours = rng.choice(PALETTE_SIZES)
-    return _window(_size(plan), _palette_cost(colours), rng).quantize(colours)
+    return _window(plan_size(plan), _palette_cost(colours), rng).quantize(colours)
 
 
 def _paint_palette_clear(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A palette screenshot whose rounded corners are a transparent index of their own."""
-    colours, size = rng.choice(PALETTE_SIZES), _size(plan)
+    colours, size = rng.choice(PALETTE_SIZES), plan_size(plan)
     image = _window(size, _palette_cost(colours), rng).quantize(colours)
     palette = image.getpalette() or []
     clear = len(palette) // 3  # one past the colours in use
@@ -111,7 +110,7 @@ def _paint_palette_clear(plan: ImagePlan, sources: Sources, rng: random.Random) 
 
 def _paint_icon(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
     """A small RGBA icon: a coloured disc or rounded square with a light glyph."""
-    size = _size(plan)
+    size = plan_size(plan)
     box = (0, 0, size[0] - 1, size[1] - 1)
     image = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
@@ -136,11 +135,6 @@ def _window(size: Size, cost: Cost, rng: random.Random) -> Image.Image:
     _buttons(draw, (left + 8, height - 30, width - 8, height - 6), theme, rng)
     _paste_panel(image, (left, top, width, height), cost, rng)
     return image
-
-
-def _size(plan: ImagePlan) -> Size:
-    """The planned width and height."""
-    return plan.width, plan.height
 
 
 def _palette_cost(colours: int) -> Cost:
@@ -239,10 +233,7 @@ def _panel(size: Size, rng: random.Random) -> Image.Image:
     """A two-colour gradient at a random angle with luminance noise: a picture preview."""
     ramp = Image.linear_gradient("L").rotate(rng.uniform(0, 360)).resize(size)
     panel = ImageOps.colorize(ramp, _accent(rng), _lighter(_accent(rng)))
-    amount = rng.randint(6, 14)
-    noise = Image.frombytes("L", size, rng.randbytes(size[0] * size[1]))
-    noise = noise.point([128 + (value - 128) * amount // 128 for value in range(256)])
-    return ImageChops.add(panel, Image.merge("RGB", (noise, noise, noise)), 1.0, -128)
+    return add_grain(panel, rng, rng.randint(6, 14))
 
 
 def _floating(size: Size, cost: Cost, rng: random.Random) -> Image.Image:
@@ -292,7 +283,6 @@ def _font() -> ImageFont.ImageFont:
     return ImageFont.load_default_imagefont()
 
 
-Painter = Callable[[ImagePlan, Sources, random.Random], Image.Image]
 # Image kind -> painter, for the kinds of docs_catalog.py (its "photo" is images.py's).
 PAINTERS: MappingProxyType[str, Painter] = MappingProxyType(
     {
