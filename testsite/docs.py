@@ -26,12 +26,8 @@ from testsite.catalog import ImagePlan
 from testsite.docs_catalog import ICON_KIND
 from testsite.graph import (
     HIDDEN_PREFIX,
-    HIDDEN_SHARE,
     HOME,
-    INERT_HREFS,
-    INERT_SHARE,
     PRIVATE_PREFIX,
-    PRIVATE_SHARE,
     Decoy,
     Figure,
     ImageRef,
@@ -39,6 +35,8 @@ from testsite.graph import (
     Page,
     SiteGraph,
     add_decoys,
+    add_inert_hrefs,
+    page_counts,
     unique_path,
 )
 from testsite.hrefs import OFF_HOST_STYLES, PAGE_STYLES, choose_style
@@ -219,13 +217,11 @@ def slug(text: str) -> str:
 
 def _layout(spec: SiteSpec, words: Sequence[str], rng: random.Random) -> list[_Draft]:
     """Name every page: home, the tree in document order, listings, private, hidden."""
-    private = round(spec.pages * PRIVATE_SHARE) if spec.pages >= 10 else 0
-    public = spec.pages - private
+    private, public, hidden = page_counts(spec.pages)
     listings = LISTINGS if public >= len(LISTINGS) + 2 else ()
     taken = {HOME, *(path for path, _, _ in listings)}
     home = _Draft(HOME, "home")
     tree = _chapters(public - 1 - len(listings), home, words, taken, rng)
-    hidden = max(1, round(spec.pages * HIDDEN_SHARE)) if public >= 2 else 0
     return [
         home,
         *tree,
@@ -372,11 +368,7 @@ def _link_private(private: list[_Draft], tree: list[_Draft], rng: random.Random)
 
 def _add_inert(tree: list[_Draft], words: Sequence[str], rng: random.Random) -> None:
     """Give a few pages each kind of href that must not be fetched, and off-host links."""
-    count = min(len(tree), max(1, round(len(tree) * INERT_SHARE)))
-    for template in INERT_HREFS:
-        for source in rng.sample(tree, count):
-            source.inert.append(template.format(word=rng.choice(words), other=rng.choice(words)))
-    for source in rng.sample(tree, count):
+    for source in rng.sample(tree, add_inert_hrefs(tree, words, rng)):
         source.see_also.append(rng.choice(tree).anchor(rng.choice(sorted(OFF_HOST_STYLES))))
 
 

@@ -203,8 +203,7 @@ def section(path: str) -> str:
 
 def _layout(spec: SiteSpec, words: Sequence[str], rng: random.Random) -> list[_Draft]:
     """Name every page: home, section indexes, articles, then private and hidden pages."""
-    private = round(spec.pages * PRIVATE_SHARE) if spec.pages >= 10 else 0
-    public = spec.pages - private
+    private, public, hidden = page_counts(spec.pages)
     indexes = SECTION_INDEXES[: max(0, min(len(SECTION_INDEXES), public - 1))]
     taken = {HOME, *indexes}
     dirs, weights = zip(*LEAF_DIRS, strict=True)
@@ -214,7 +213,6 @@ def _layout(spec: SiteSpec, words: Sequence[str], rng: random.Random) -> list[_D
     ]
     if len(leaves) >= 20:
         leaves[: len(SPECIAL_LEAVES)] = SPECIAL_LEAVES
-    hidden = max(1, round(spec.pages * HIDDEN_SHARE)) if public >= 2 else 0
     return [
         _Draft(HOME, "home"),
         *(_Draft(path, "index") for path in indexes),
@@ -225,6 +223,15 @@ def _layout(spec: SiteSpec, words: Sequence[str], rng: random.Random) -> list[_D
         ),
         *(_Draft(f"{HIDDEN_PREFIX}{number}.html", "hidden") for number in range(1, hidden + 1)),
     ]
+
+
+def page_counts(pages: int) -> tuple[int, int, int]:
+    """How many of a site's pages are private (robots.txt forbids them) and public, and
+    how many hidden pages only decoys name, on top of them."""
+    private = round(pages * PRIVATE_SHARE) if pages >= 10 else 0
+    public = pages - private
+    hidden = max(1, round(pages * HIDDEN_SHARE)) if public >= 2 else 0
+    return private, public, hidden
 
 
 def unique_path(directory: str, words: Sequence[str], taken: set[str], rng: random.Random) -> str:
@@ -297,10 +304,12 @@ def _link_private(private: list[_Draft], public: list[_Draft], rng: random.Rando
 
 
 class Drafted(Protocol):
-    """A page being drafted, as add_decoys needs it (graph's and the docs profile's)."""
+    """A page being drafted, as add_decoys and add_inert_hrefs need it (graph's and the docs
+    profile's)."""
 
     path: str
     decoys: list[Decoy]
+    inert: list[str]
 
 
 def add_decoys(hidden: Sequence[Drafted], public: Sequence[Drafted], rng: random.Random) -> None:
@@ -311,13 +320,20 @@ def add_decoys(hidden: Sequence[Drafted], public: Sequence[Drafted], rng: random
             source.decoys.append(Decoy(draft.path, place))
 
 
+def add_inert_hrefs(pages: Sequence[Drafted], words: Sequence[str], rng: random.Random) -> int:
+    """Give a few pages each kind of href that must not be fetched; return how many pages
+    got each (the share that gets off-host links too)."""
+    count = min(len(pages), max(1, round(len(pages) * INERT_SHARE)))
+    for template in INERT_HREFS:
+        for source in rng.sample(pages, count):
+            source.inert.append(template.format(word=rng.choice(words), other=rng.choice(words)))
+    return count
+
+
 def _add_inert(public: list[_Draft], words: Sequence[str], rng: random.Random) -> None:
     """Give a few pages each kind of href that must not be fetched, and off-host page links."""
-    count = max(1, round(len(public) * INERT_SHARE))
-    for template in INERT_HREFS:
-        for source in rng.sample(public, min(count, len(public))):
-            source.inert.append(template.format(word=rng.choice(words), other=rng.choice(words)))
-    for source in rng.sample(public, min(count, len(public))):
+    count = add_inert_hrefs(public, words, rng)
+    for source in rng.sample(public, count):
         style = rng.choice(sorted(OFF_HOST_STYLES))
         source.links.append(Link(rng.choice(public).path, style))
 
