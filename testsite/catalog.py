@@ -158,13 +158,26 @@ def _plan(
     width, height = _size(megapixels, rng.choices(ratios, weights)[0])
     spec = _kind(kind)
     name = f"{rng.choice(words)}-{rng.choice(words)}-{index:03d}.{spec.ext}"
+    return plan_of(name, kind, spec, (width, height), orientation, rng)
+
+
+def plan_of(
+    name: str,
+    kind: str,
+    spec: Kind,
+    size: tuple[int, int],
+    orientation: int | None,
+    rng: random.Random,
+) -> ImagePlan:
+    """The plan of one image of this name, kind and size; its encoder's settings and its
+    pixels' seed drawn from rng."""
     return ImagePlan(
         name=name,
         kind=kind,
         format=spec.format,
         mode=spec.mode,
-        width=width,
-        height=height,
+        width=size[0],
+        height=size[1],
         orientation=orientation,
         quality=rng.randint(80, 92),
         progressive=rng.random() < 0.2,

@@ -13,7 +13,7 @@ import math
 import random
 from types import MappingProxyType
 
-from testsite.catalog import ImagePlan, Kind
+from testsite.catalog import ImagePlan, Kind, plan_of
 from testsite.spec import SiteSpec
 
 DOCS_VERSION = 1  # bump whenever this catalogue or screenshots.py changes what a file holds
@@ -62,7 +62,7 @@ def plan_doc_images(spec: SiteSpec, words: tuple[str, ...]) -> tuple[ImagePlan, 
     for index, kind in enumerate(kinds):
         size = _fit(_screen_size(rng), spec.max_megapixels)
         name = f"{rng.choice(words)}-{rng.choice(words)}-{index:04d}.{DOC_KINDS[kind].ext}"
-        plans.append(_plan(name, kind, DOC_KINDS[kind], size, rng))
+        plans.append(plan_of(name, kind, DOC_KINDS[kind], size, None, rng))
     return tuple(plans)
 
 
@@ -105,20 +105,4 @@ def _fit(size: tuple[int, int], max_megapixels: float) -> tuple[int, int]:
 
 def _icon_plan(name: str, width: int, height: int, rng: random.Random) -> ImagePlan:
     """The plan of one theme icon."""
-    return _plan(f"icon-{name}.png", ICON_KIND, ICON, (width, height), rng)
-
-
-def _plan(name: str, kind: str, spec: Kind, size: tuple[int, int], rng: random.Random) -> ImagePlan:
-    """Draw the random details of one image of the given kind and size."""
-    return ImagePlan(
-        name=name,
-        kind=kind,
-        format=spec.format,
-        mode=spec.mode,
-        width=size[0],
-        height=size[1],
-        orientation=None,
-        quality=rng.randint(80, 92),
-        progressive=rng.random() < 0.2,
-        seed=rng.getrandbits(64),
-    )
+    return plan_of(f"icon-{name}.png", ICON_KIND, ICON, (width, height), None, rng)
