@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from bench.run import CACHE, REPEATS, interleaved, ours
+from config import DEFAULT_SIZES
 from crawler.fetch_sync import fetch
 from crawler.http import FetchLimits
 from models.cluster import DaskExecutor
@@ -30,25 +30,21 @@ from processing.originals import Saved
 from processing.thumbnails import make_thumbnails, read_original, render_thumbnails
 from testsite import ServeOptions, SiteSpec, site_process
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / ".cache" / "site"
-SIZES = (128, 256)
-REPEATS = 3
-
 
 def fetch_and_render(url: str) -> object:
     """On the worker: download the image, then make its thumbnails."""
-    return render_thumbnails(fetch(url, FetchLimits()).body, SIZES)
+    return render_thumbnails(fetch(url, FetchLimits()).body, DEFAULT_SIZES)
 
 
 def bytes_travel(pool: object, saved: list[Saved], run_dir: str) -> None:
     """(a) our bytes to the worker, its thumbnails back."""
-    futures = [pool.submit(render_thumbnails, read_original(s, run_dir), SIZES) for s in saved]
+    sizes = DEFAULT_SIZES
+    futures = [pool.submit(render_thumbnails, read_original(s, run_dir), sizes) for s in saved]
     for future in futures:
         future.result()
 
 
-def worker_fetches(pool: object, saved: list[Saved], run_dir: str) -> None:
+def worker_fetches(pool: object, saved: list[Saved]) -> None:
     """(b) the URL to the worker, which downloads the image itself; thumbnails back."""
     for future in [pool.submit(fetch_and_render, s.url) for s in saved]:
         future.result()
@@ -56,11 +52,12 @@ def worker_fetches(pool: object, saved: list[Saved], run_dir: str) -> None:
 
 def local_disk(pool: object, saved: list[Saved], run_dir: str) -> None:
     """The yardstick: a process pool reading and writing our disk itself."""
-    work = partial(make_thumbnails, run_dir=run_dir, sizes=SIZES)
+    work = partial(make_thumbnails, run_dir=run_dir, sizes=DEFAULT_SIZES)
     list(pool.map(work, saved))
 
 
 def timed(run: Callable[[], None]) -> float:
+    """Seconds run takes."""
     started = time.perf_counter()
     run()
     return time.perf_counter() - started
@@ -73,32 +70,18 @@ def main() -> None:
         site_process(SiteSpec(), ServeOptions(), CACHE) as origin,
     ):
         run_dir = Path(scratch) / "run"
-        command = [
-            sys.executable,
-            "-m",
-            "cli",
-            "crawl",
-            f"{origin}/",
-            "--out",
-            str(run_dir),
-            "--quiet",
-        ]
-        subprocess.run(command, check=True, capture_output=True)
+        ours(origin, run_dir)
         rows = [json.loads(line) for line in (run_dir / "images.jsonl").open()]
         saved = [Saved(r["url"], r["original"], r["sha256"], r["bytes"]) for r in rows if r["ok"]]
         megabytes = sum(s.size for s in saved) / 1e6
         with DaskExecutor(2) as dask, MODELS["processes"].make_executor(2, None) as processes:
             ways = {
                 "bytes travel (dask)": partial(bytes_travel, dask, saved, str(run_dir)),
-                "worker fetches (dask)": partial(worker_fetches, dask, saved, str(run_dir)),
+                "worker fetches (dask)": partial(worker_fetches, dask, saved),
                 "local disk (processes)": partial(local_disk, processes, saved, str(run_dir)),
             }
-            for run in ways.values():
-                run()  # warm-up: workers started, imports done, pages cached
-            times = {name: [] for name in ways}
-            for _ in range(REPEATS):
-                for name, run in ways.items():
-                    times[name].append(timed(run))
+            # The warm-up starts the workers, does the imports and caches the pages.
+            times = interleaved({name: partial(timed, run) for name, run in ways.items()})
     print(f"{len(saved)} images, {megabytes:.0f} MB, 2 workers; medians of {REPEATS}")
     for name, values in times.items():
         print(

@@ -50,6 +50,7 @@ from PIL import Image
 
 from compare.alone import input_images
 from compare.results import machine
+from config import DEFAULT_SIZES
 from measure.verdict import Outcome, judge, paired_ratios, spread
 from processing.thumbnails import load_upright
 from testsite import ServeOptions, SiteSpec, build_site, site_process
@@ -58,13 +59,25 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "site"
 REPEATS = 3
 CRAWL_SITE = SiteSpec(pages=2000, images=1, seed=1)
-# Each profile: its site, and the end-to-end target against Scrapy + ImagesPipeline.
+
+
+class Profile(NamedTuple):
+    """One profile of the local site as make bench measures it: the site, the end-to-end
+    target against Scrapy + ImagesPipeline, the loop lag target (None: reported only), and
+    whether resizing's scaling with cores and draft() are measured on its images."""
+
+    spec: SiteSpec
+    end_to_end: float
+    lag_ms: float | None
+    scaling: bool
+
+
 PROFILES = {
-    "photos": (SiteSpec(), 3.5),  # the make crawl site: 500 pages, 300 images up to 12 MP
-    "docs": (SiteSpec(pages=500, images=1500, profile="docs"), 3.0),
+    # the make crawl site: 500 pages, 300 images up to 12 MP
+    "photos": Profile(SiteSpec(), 3.5, None, scaling=True),
+    "docs": Profile(SiteSpec(pages=500, images=1500, profile="docs"), 3.0, 50.0, scaling=False),
 }
 LATENCY_MS = 50.0
-SIZES = (128, 256)
 
 
 class Cost(NamedTuple):
@@ -87,27 +100,26 @@ class Scratch:
         return self.root / f"{self.made:03d}-{name}"
 
 
-def ours(origin: str, out: Path, *args: str) -> tuple[dict, float]:
-    """Run `pipeline.py crawl` as a new process; return its summary and whole wall time."""
-    command = [sys.executable, str(ROOT / "pipeline.py"), "crawl", f"{origin}/", "--quiet"]
+def run_pipeline(out: Path, *args: str) -> tuple[dict, float]:
+    """Run `pipeline.py ARGS --quiet --out OUT` as a new process; return its summary and the
+    whole process's wall time."""
+    command = [sys.executable, str(ROOT / "pipeline.py"), *args, "--quiet", "--out", str(out)]
     started = time.perf_counter()
-    subprocess.run([*command, "--out", str(out), *args], check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True)
     wall = time.perf_counter() - started
     return json.loads((out / "summary.json").read_text()), wall
 
 
+def ours(origin: str, out: Path, *args: str) -> tuple[dict, float]:
+    """Our whole pipeline crawling origin: its summary and whole wall time."""
+    return run_pipeline(out, "crawl", f"{origin}/", *args)
+
+
 def alone(stage: str, out: Path, *args: str) -> Cost:
-    """Run one stage alone with the product's own runner (`pipeline.py stage`, a new
-    process): its window from opening the executor to shutting it down."""
-    summary = alone_summary(stage, out, *args)
+    """One stage alone with the product's own runner (`pipeline.py stage`): its window from
+    opening the executor to shutting it down."""
+    summary, _ = run_pipeline(out, "stage", stage, *args)
     return Cost(summary["wall_s"], summary["cpu_s"])
-
-
-def alone_summary(stage: str, out: Path, *args: str) -> dict:
-    """The summary of one stage run alone in a new process."""
-    command = [sys.executable, str(ROOT / "pipeline.py"), "stage", stage, "--quiet"]
-    subprocess.run([*command, "--out", str(out), *args], check=True, capture_output=True)
-    return json.loads((out / "summary.json").read_text())
 
 
 def pages_per_s(summary: dict) -> float:
@@ -152,7 +164,8 @@ def crawl_rows(scratch: Scratch) -> list[dict]:
     """Figure 1: our crawl alone against the bare loop and Scrapy, and variations of it."""
 
     def alone_rate(*args: str) -> float:
-        return pages_per_s(alone_summary("crawl", scratch.new("crawl"), f"{origin}/", *args))
+        summary, _ = run_pipeline(scratch.new("crawl"), "stage", "crawl", f"{origin}/", *args)
+        return pages_per_s(summary)
 
     with site_process(CRAWL_SITE, ServeOptions(), CACHE) as origin:
         rates = interleaved(
@@ -189,16 +202,18 @@ def _scrapy_rate(origin: str, out: Path) -> float:
 
 def site_rows(scratch: Scratch, profile: str) -> list[dict]:
     """Figure 2 on one profile of the local site (and figure 4 on the photos)."""
-    spec, target = PROFILES[profile]
+    chosen = PROFILES[profile]
     runs: list[Path] = []
+    summaries: list[dict] = []
     served: list[float] = []  # the site's CPU seconds during each whole run
-    with site_process(spec, ServeOptions(), CACHE) as origin:
+    with site_process(chosen.spec, ServeOptions(), CACHE) as origin:
 
         def run_ours() -> float:
             runs.append(scratch.new("ours"))
             before = site_cpu()
-            wall = ours(origin, runs[-1])[1]
+            summary, wall = ours(origin, runs[-1])
             served.append(site_cpu() - before)
+            summaries.append(summary)
             return wall
 
         def run_scrapy() -> float:
@@ -206,13 +221,14 @@ def site_rows(scratch: Scratch, profile: str) -> list[dict]:
 
         walls = interleaved({"ours": run_ours, "scrapy": run_scrapy})
         crawl = [alone("crawl", scratch.new("crawl"), f"{origin}/") for _ in range(REPEATS)]
-    summaries = [json.loads((run / "summary.json").read_text()) for run in runs[1:]]
+    summaries = summaries[1:]  # [0] is the warm-up
     detail = _vs(*map(statistics.median, (walls["scrapy"], walls["ours"])), "s, whole processes")
     ratios = paired_ratios(walls["scrapy"], walls["ours"])
-    rows = [_row(f"{profile}: end to end vs Scrapy+Images", ratios, target, detail)]
-    scaling, resize = resize_rows(scratch, runs[-1], scaling=profile == "photos")
+    rows = [_row(f"{profile}: end to end vs Scrapy+Images", ratios, chosen.end_to_end, detail)]
+    scaling, resize = resize_rows(scratch, runs[-1], chosen.scaling)
     write = [alone("write", scratch.new("w"), "--input", str(runs[-1])) for _ in range(REPEATS)]
-    rows += overlap_rows(profile, summaries, crawl, write, resize, served[1:])
+    costs = (crawl, write, resize)
+    rows += overlap_rows(profile, chosen.lag_ms, summaries, costs, served[1:])
     items = summaries[-1]["stages"]["resize"]["items"]
     cpu = statistics.median(cost.cpu_s for cost in resize)
     detail = f"{cpu:.2f} CPU s / {items} images, 2 processes, start-up included"
@@ -223,16 +239,16 @@ def site_rows(scratch: Scratch, profile: str) -> list[dict]:
 
 def overlap_rows(
     profile: str,
+    lag_target: float | None,
     summaries: list[dict],
-    crawl: list[Cost],
-    write: list[Cost],
-    resize: list[Cost],
+    costs: tuple[list[Cost], list[Cost], list[Cost]],
     served: list[float],
 ) -> list[dict]:
     """The whole pipeline against its stages alone (repeat i of each against whole run i):
     the slowest, and the CPU floor, without and with the site's own CPU time (served); and
     the event loop's worst lag in the whole run."""
     whole = [summary["wall_s"] for summary in summaries]
+    crawl, write, resize = costs  # each stage alone, repeat by repeat
     stages = list(zip(crawl, write, resize, strict=True))
     slowest = [max(cost.wall_s for cost in costs) for costs in stages]
     median = {
@@ -261,9 +277,8 @@ def overlap_rows(
     rows.append(_row(figure, paired_ratios(whole, floor), None, detail))
     lag = [summary["loop_lag"]["max_ms"] for summary in summaries]
     p99 = statistics.median(summary["loop_lag"]["p99_ms"] for summary in summaries)
-    target = 50.0 if profile == "docs" else None
     detail = f"each run's worst; p99 {p99:.0f} ms"
-    rows.append(_row(f"{profile}: loop lag max, ms", lag, target, detail, True))
+    rows.append(_row(f"{profile}: loop lag max, ms", lag, lag_target, detail, True))
     return rows
 
 
@@ -278,11 +293,10 @@ def resize_rows(scratch: Scratch, run: Path, scaling: bool) -> tuple[list[dict],
         costs[workers].append(alone("resize", scratch.new("resize"), *args))
         return costs[workers][-1].wall_s
 
+    workers = tuple(costs) if scaling else (cores,)
+    seconds = interleaved({str(count): partial(resize, count) for count in workers})
     if not scaling:
-        for _ in range(REPEATS + 1):
-            resize(cores)
         return [], costs[cores][1:]  # [0] is the warm-up
-    seconds = interleaved({str(workers): partial(resize, workers) for workers in costs})
     one, many = (len(originals) / statistics.median(seconds[key]) for key in ("1", str(cores)))
     ratios = paired_ratios(seconds["1"], seconds[str(cores)])
     detail = _vs(many, one, "images/s")
@@ -363,13 +377,13 @@ def draft_against_naive(paths: list[Path]) -> tuple[float, float]:
     files = [path.read_bytes() for path in paths]
     started = time.perf_counter()
     for data in files:
-        load_upright(data, max(SIZES))
+        load_upright(data, max(DEFAULT_SIZES))
     draft = time.perf_counter() - started
     started = time.perf_counter()
     for data in files:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            image.thumbnail((2 * max(SIZES), 2 * max(SIZES)))
+            image.thumbnail((2 * max(DEFAULT_SIZES), 2 * max(DEFAULT_SIZES)))
     return draft, time.perf_counter() - started
 
 
