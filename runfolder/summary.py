@@ -85,7 +85,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines.append("")
     lines.append("errors  " + (_pairs(summary["errors"]) or "none"))
     lines.append("skipped " + (_pairs(summary["skipped"]) or "none"))
-    lines += _politeness(summary.get("politeness"))
+    lines += _politeness(summary["politeness"])
     lag = summary["loop_lag"]
     lines.append(
         f"wall {summary['wall_s']:.2f} s   cpu {summary['cpu_s']:.2f} s "
@@ -93,17 +93,16 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"loop lag max {lag['max_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms"
     )
     lines.append(f"digest {summary['digest']}")
-    if "interpreter" in summary:
-        lines.append(describe(summary["interpreter"]))
+    lines.append(describe(summary["interpreter"]))
     if summary["interrupted"]:
         by = f" by {summary['signal']}" if summary.get("signal") else ""
         lines.append(f"INTERRUPTED{by}: the crawl was stopped early; the counts above are partial.")
     return "\n".join(lines)
 
 
-def _politeness(polite: dict[str, Any] | None) -> list[str]:
+def _politeness(polite: dict[str, Any]) -> list[str]:
     """A line on what politeness cost, when it cost anything or robots.txt was ignored."""
-    if not polite or not (polite["crawl_delays"] or polite["robots"] == "ignored"):
+    if not (polite["crawl_delays"] or polite["robots"] == "ignored"):
         return []
     delays = ", ".join(f"{host} {seconds:g} s" for host, seconds in polite["crawl_delays"].items())
     text = f"polite   between requests: {delays or 'none'}; {polite['delayed']} requests waited"
