@@ -44,7 +44,7 @@ serve: $(STAMP)
 compare: $(STAMP)
 	$(BIN)/python pipeline.py compare $(ARGS)
 
-# Each rule of thumb of shared/CLAIMS.md tested here: ten verdicts (about 2 minutes).
+# Each rule of thumb of claims/catalogue.py tested on this machine, one verdict each.
 claims: $(STAMP)
 	$(BIN)/python pipeline.py claims $(ARGS)
 

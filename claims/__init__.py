@@ -1,1 +1,2 @@
-"""`claims`: the rules of thumb in shared/CLAIMS.md, each tested by an experiment here."""
+"""`claims`: the rules of thumb a guide to Python concurrency teaches (claims.catalogue),
+each tested on this machine by experiments here."""

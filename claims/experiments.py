@@ -1,136 +1,146 @@
 """The experiments behind the claims: each a set of alternatives measured side by side.
 
-Several claims share an experiment (the pure-Python step on 1 and 2 threads and processes
-answers claims 4, 6 and 10), so each experiment runs once per `claims` run. The crawl
-experiments run against the local site with the latency their question needs.
+An experiment opens what its alternatives need (a local site with the latency its question
+needs) and yields them; the caller runs them interleaved (claims.lab), as many rounds as the
+verdicts need, and opens the experiment again for more. Several claims share an experiment
+(pure-Python work on 1 and 2 threads and processes answers claims 4, 6 and 10), so each runs
+once per `claims` run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
-from claims.lab import Lab, Series, limited
+from claims.lab import Alternatives, Lab, limited
+
+Experiment = Callable[[Lab], contextlib.AbstractContextManager[Alternatives]]
 
 
-def cpu_spread(lab: Lab) -> Series:
+@contextlib.contextmanager
+def cpu_spread(lab: Lab) -> Iterator[Alternatives]:
     """Pure-Python work in 1 or 2 processes, pinned to 1 or 2 cores (claim 1)."""
     loops = lab.sizes.spin_loops
-    return lab.interleave(
-        {
-            "1 on 1 core": lab.probe("cpu_spread", workers=1, cores=1, loops=loops),
-            "2 on 1 core": lab.probe("cpu_spread", workers=2, cores=1, loops=loops),
-            "2 on 2 cores": lab.probe("cpu_spread", workers=2, cores=2, loops=loops),
-        }
-    )
+    yield {
+        "1 on 1 core": lab.probe("cpu_spread", workers=1, cores=1, loops=loops),
+        "2 on 1 core": lab.probe("cpu_spread", workers=2, cores=1, loops=loops),
+        "2 on 2 cores": lab.probe("cpu_spread", workers=2, cores=2, loops=loops),
+    }
 
 
-def handoff(lab: Lab) -> Series:
+@contextlib.contextmanager
+def handoff(lab: Lab) -> Iterator[Alternatives]:
     """Handing the same bytes to a thread and to a process, item after item (claims 2, 6)."""
     sizes = lab.sizes
-    return lab.interleave(
-        {
-            model: lab.probe(
-                "handoff", model=model, payload_bytes=sizes.payload_bytes, items=sizes.handoff_items
-            )
-            for model in ("threads", "processes")
-        }
-    )
+    yield {
+        model: lab.probe(
+            "handoff", model=model, payload_bytes=sizes.payload_bytes, items=sizes.handoff_items
+        )
+        for model in ("threads", "processes")
+    }
 
 
-def ping_pong(lab: Lab) -> Series:
-    """A token passed back and forth between two threads, and two processes (claim 3)."""
+@contextlib.contextmanager
+def ping_pong(lab: Lab) -> Iterator[Alternatives]:
+    """A token passed back and forth over pipes between two threads and between two
+    processes, and over queue.Queues between two threads (claim 3)."""
     trips = lab.sizes.round_trips
-    return lab.interleave(
-        {
-            model: lab.probe("ping_pong", model=model, round_trips=trips)
-            for model in ("threads", "processes")
-        }
-    )
+    yield {
+        f"{model} {channel}": lab.probe(
+            "ping_pong", model=model, channel=channel, round_trips=trips
+        )
+        for model, channel in (("threads", "pipe"), ("processes", "pipe"), ("threads", "queue"))
+    }
 
 
-def sleeping(lab: Lab) -> Series:
+@contextlib.contextmanager
+def sleeping(lab: Lab) -> Iterator[Alternatives]:
     """Four threads that sleep, against one sleep alone (claim 5)."""
     params = {"threads": 4, "loops": 0, "seconds": lab.sizes.sleep_s}
-    return lab.interleave({"sleep": lab.probe("sleep_overlap", kind="sleep", **params)})
+    yield {"sleep": lab.probe("sleep_overlap", kind="sleep", **params)}
 
 
-def loop_lag(lab: Lab) -> Series:
+@contextlib.contextmanager
+def loop_lag(lab: Lab) -> Iterator[Alternatives]:
     """The event loop's lag while blocking work runs on it, in a thread, or in a process
     (claim 9)."""
     params = {"loops": lab.sizes.lag_loops, "seconds": lab.sizes.sleep_s, "repeats": 3}
-    return lab.interleave(
-        {
-            f"{how} {work}": lab.probe("loop_lag_under", how=how, work=work, **params)
-            for how, work in (
-                ("inline", "sleep"),
-                ("to_thread", "sleep"),
-                ("to_thread", "cpu"),
-                ("process", "cpu"),
-            )
-        }
-    )
+    yield {
+        f"{how} {work}": lab.probe("loop_lag_under", how=how, work=work, **params)
+        for how, work in (
+            ("inline", "sleep"),
+            ("to_thread", "sleep"),
+            ("to_thread", "cpu"),
+            ("process", "cpu"),
+        )
+    }
 
 
-def python_cpu(lab: Lab) -> Series:
-    """The resize stage alone with the pure-Python colours step, on 1 and 2 threads and
-    processes (claims 4, 6, 10)."""
-    return lab.interleave(
-        {
-            f"{model} {workers}": lab.stage("resize", model, workers, analysis=True)
-            for model in ("threads", "processes")
-            for workers in (1, 2)
-        }
-    )
+@contextlib.contextmanager
+def cpu_scaling(lab: Lab) -> Iterator[Alternatives]:
+    """Pure-Python work (spin) shared by 1 or 2 threads or processes: the same work each
+    time, so the speed-up is time on 1 / time on 2 (claims 4, 6)."""
+    loops = 2 * lab.sizes.spin_loops
+    yield {
+        f"{model} {workers}": lab.probe("cpu_scaling", model=model, workers=workers, loops=loops)
+        for model in ("threads", "processes")
+        for workers in (1, 2)
+    }
 
 
-def pillow(lab: Lab) -> Series:
+@contextlib.contextmanager
+def colours(lab: Lab) -> Iterator[Alternatives]:
+    """A real CPU-bound workload: the resize stage alone with its colours step (Pillow, then
+    a Python loop over pixels) on 2 threads and 2 processes (claim 10)."""
+    yield {
+        model: lab.stage("resize", model, 2, analysis=True) for model in ("threads", "processes")
+    }
+
+
+@contextlib.contextmanager
+def pillow(lab: Lab) -> Iterator[Alternatives]:
     """The resize stage alone (Pillow only) on 2 threads and 2 processes (claim 10)."""
-    return lab.interleave(
-        {model: lab.stage("resize", model, 2) for model in ("threads", "processes")}
-    )
+    yield {model: lab.stage("resize", model, 2) for model in ("threads", "processes")}
 
 
-def slow_io(lab: Lab) -> Series:
-    """The crawl alone of a slow site on asyncio and threads, moderately and widely
-    concurrent (claims 4, 7, 10)."""
+@contextlib.contextmanager
+def slow_io(lab: Lab) -> Iterator[Alternatives]:
+    """The crawl alone of a slow site on asyncio and threads, moderately (narrow) and widely
+    (wide) concurrent (claims 4, 7, 10)."""
     sizes = lab.sizes
     with lab.open_site(sizes.slow_latency_ms) as origin:
-        return lab.interleave(
-            {
-                f"{model} {width}": lab.stage("crawl", model, width, f"{origin}/")
-                for width in (sizes.narrow, sizes.wide)
-                for model in ("asyncio", "threads")
-            }
-        )
+        yield {
+            f"{model} {width}": lab.stage("crawl", model, getattr(sizes, width), f"{origin}/")
+            for width in ("narrow", "wide")
+            for model in ("asyncio", "threads")
+        }
 
 
-def fast_io(lab: Lab) -> Series:
+@contextlib.contextmanager
+def fast_io(lab: Lab) -> Iterator[Alternatives]:
     """The crawl alone of a site that answers at once, on asyncio, threads and one worker
     (claim 10)."""
     width = lab.sizes.fast_concurrency
     with lab.open_site(0.0) as origin:
-        return lab.interleave(
-            {
-                model: lab.stage("crawl", model, width, f"{origin}/")
-                for model in ("asyncio", "threads", "sequential")
-            }
-        )
+        yield {
+            model: lab.stage("crawl", model, width, f"{origin}/")
+            for model in ("asyncio", "threads", "sequential")
+        }
 
 
-def awaiting(lab: Lab) -> Series:
+@contextlib.contextmanager
+def awaiting(lab: Lab) -> Iterator[Alternatives]:
     """The asyncio crawl awaiting one fetch at a time against N tasks at once (claim 8)."""
     sizes = lab.sizes
     limit = limited(sizes.await_pages)
     with lab.open_site(sizes.await_latency_ms) as origin:
-        return lab.interleave(
-            {
-                f"{width} at once": lab.stage("crawl", "asyncio", width, f"{origin}/", **limit)
-                for width in (1, sizes.await_concurrency)
-            }
-        )
+        yield {
+            name: lab.stage("crawl", "asyncio", width, f"{origin}/", **limit)
+            for name, width in (("one at a time", 1), ("N at once", sizes.await_concurrency))
+        }
 
 
-EXPERIMENTS: dict[str, Callable[[Lab], Series]] = {
+EXPERIMENTS: dict[str, Experiment] = {
     experiment.__name__: experiment
     for experiment in (
         cpu_spread,
@@ -138,7 +148,8 @@ EXPERIMENTS: dict[str, Callable[[Lab], Series]] = {
         ping_pong,
         sleeping,
         loop_lag,
-        python_cpu,
+        cpu_scaling,
+        colours,
         pillow,
         slow_io,
         fast_io,

@@ -2,8 +2,13 @@
 
 An experiment is a set of alternatives: a probe with its parameters (claims.probes), or one
 stage alone on one model (compare.alone, as compare runs it). The lab runs each alternative
-once per repeat, interleaved (A B C A B C) after the site and input are warm, each in a fresh
-interpreter, and keeps every measurement, so that ratios can be paired repeat by repeat.
+once per round, interleaved (A B C A B C) after the site and input are warm, each in a fresh
+interpreter, and keeps every measurement, so that ratios can be paired round by round.
+
+Each round runs inside a CpuWindow (measure.conditions), and every measurement of the round
+carries what the machine gave it: the cores free while it ran and, when asked for, the
+control (two processes of pure Python against one, run first in the round), which on two
+free cores must scale whatever the interpreter.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from claims.probes import run_probe
 from compare.plan import RunPlan, input_url, prepare_input, run_plan
 from config import WORKERS, RunConfig
 from crawler.crawl import CrawlSettings
+from measure.conditions import CpuWindow
 
 Measurement = dict[str, Any]
 Series = dict[str, list[Measurement]]
+Alternatives = dict[str, Callable[[], Measurement]]
 
 
 @dataclass(frozen=True)
@@ -28,10 +35,14 @@ class Sizes:
     """How much work each experiment does: FULL for `claims`, QUICK for `claims --quick`."""
 
     quick: bool
-    repeats: int
+    repeats: int  # rounds of every experiment, and the fewest a check is judged on
+    # Rounds at most, while a check is unsettled: from five, an odd repeat at each end is
+    # set aside (measure.verdict.judged), so more rounds can settle it.
+    max_repeats: int
     site_pages: int  # the local site: pages enough for concurrency to matter
     site_images: int  # and photos enough to resize
     spin_loops: int  # pure-Python work of one CPU-bound worker
+    control_loops: int  # the control's pure-Python work, per process
     payload_bytes: int  # one item handed to a worker
     handoff_items: int
     round_trips: int
@@ -49,9 +60,11 @@ class Sizes:
 FULL = Sizes(
     quick=False,
     repeats=3,
+    max_repeats=6,
     site_pages=300,
     site_images=30,
     spin_loops=8_000_000,
+    control_loops=3_000_000,
     payload_bytes=4_000_000,
     handoff_items=60,
     round_trips=20_000,
@@ -68,9 +81,11 @@ FULL = Sizes(
 QUICK = Sizes(
     quick=True,
     repeats=2,  # a spread still, of two: the verdicts say they are quick
+    max_repeats=5,
     site_pages=120,
     site_images=12,
     spin_loops=2_000_000,
+    control_loops=2_000_000,
     payload_bytes=4_000_000,
     handoff_items=20,
     round_trips=5_000,
@@ -105,13 +120,23 @@ class Lab:
         self._input: Path | None = None
         self._inputs_from = inputs_from  # a lab whose input to share: the same bytes
 
-    def interleave(self, alternatives: dict[str, Callable[[], Measurement]]) -> Series:
-        """Each alternative once per repeat, in turn; every measurement, by name."""
+    def interleave(self, alternatives: Alternatives, rounds: int, control: bool) -> Series:
+        """Each alternative once per round, in turn; every measurement, by name, with the
+        round's conditions (and its control, when asked for)."""
         series: Series = {name: [] for name in alternatives}
-        for _ in range(self.sizes.repeats):
-            for name, measure in alternatives.items():
-                series[name].append(measure())
+        for _ in range(rounds):
+            window = CpuWindow()
+            controlled = self.control() if control else None
+            measured = {name: measure() for name, measure in alternatives.items()}
+            conditions = {**window.close().as_json(), "control": controlled}
+            for name, measurement in measured.items():
+                series[name].append({**measurement, "conditions": conditions})
         return series
+
+    def control(self) -> float:
+        """Two processes of pure Python against one: their speed-up (2 on 2 free cores)."""
+        found = run_probe("parallel_control", python=self.python, loops=self.sizes.control_loops)
+        return float(found["speedup"])
 
     def probe(self, name: str, **params: Any) -> Callable[[], Measurement]:
         """A probe with these parameters, to run in a fresh process."""

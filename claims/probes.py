@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import json
 import multiprocessing
 import os
@@ -44,6 +45,7 @@ SPAWN = multiprocessing.get_context("spawn")  # our callers have threads: fork i
 WARM_UP_TRIPS = 100  # ping_pong round trips before the clock starts
 LAG_INTERVAL_S = 0.005  # how often the lag sampler asks to wake
 CALM_S = 0.05  # the lag sampler runs this long before the work starts and after it ends
+CPU_SAMPLE_S = 0.1  # how long the CPUs' load is watched before choosing which to pin to
 STDERR_LINES = 6  # how much of a failed probe's stderr its ProbeFailed carries
 
 Measurements = dict[str, object]
@@ -121,11 +123,87 @@ def _available_cpus() -> list[int]:
 
 
 def _first_cpus(cores: int) -> list[int] | None:
-    """The first `cores` of our CPUs, or None where workers cannot be pinned to that many."""
+    """`cores` of our CPUs to pin workers to, or None where they cannot be pinned to that
+    many: the least busy first (another program may be spinning on one), each on another
+    physical core where the machine says which share one (two hyperthreads of one core do
+    not run two things at full speed)."""
     available = _available_cpus()
     if not hasattr(os, "sched_setaffinity") or len(available) < cores:
         return None
-    return available[:cores]
+    busy = _cpu_busy()
+    by_core: dict[str, list[int]] = {}
+    for cpu in sorted(available, key=lambda cpu: round(busy.get(cpu, 0.0), 1)):
+        by_core.setdefault(_core_of(cpu), []).append(cpu)
+    # One CPU of every core first, then their siblings.
+    rounds = itertools.zip_longest(*by_core.values())
+    return [cpu for siblings in rounds for cpu in siblings if cpu is not None][:cores]
+
+
+def _cpu_busy() -> dict[int, float]:
+    """Each CPU's busy share over CPU_SAMPLE_S, from the kernel's counters (Linux; {} where
+    there are none)."""
+    before = _cpu_counters()
+    time.sleep(CPU_SAMPLE_S)
+    after = _cpu_counters()
+    shares = {}
+    for cpu, (busy, total) in after.items():
+        busy_before, total_before = before.get(cpu, (busy, total))
+        shares[cpu] = (busy - busy_before) / max(total - total_before, 1)
+    return shares
+
+
+def _cpu_counters() -> dict[int, tuple[int, int]]:
+    """(busy, total) clock ticks of each CPU since boot, from /proc/stat."""
+    try:
+        lines = Path("/proc/stat").read_text().splitlines()
+    except OSError:
+        return {}
+    counters = {}
+    for line in lines:
+        name, *fields = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            ticks = [int(field) for field in fields[:8]]  # user .. steal
+            idle = ticks[3] + ticks[4]  # idle, iowait
+            counters[int(name[3:])] = (sum(ticks) - idle, sum(ticks))
+    return counters
+
+
+def _core_of(cpu: int) -> str:
+    """The physical core CPU cpu belongs to ('package:core'), or the CPU itself if unknown."""
+    topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+    try:
+        package = (topology / "physical_package_id").read_text().strip()
+        return f"{package}:{(topology / 'core_id').read_text().strip()}"
+    except OSError:
+        return f"cpu{cpu}"
+
+
+# Claims 4, 6 and 10: pure-Python work on threads and processes; the control every
+# two-core verdict rests on.
+
+
+@probe
+def cpu_scaling(model: str, workers: int, loops: int) -> Measurements:
+    """Seconds for `workers` threads or processes, released together, to spin `loops` between
+    them: the same work whatever the number of workers, start-up left out."""
+    spinners = {
+        "threads": lambda share: _in_threads(workers, functools.partial(spin, share)),
+        "processes": lambda share: _spin_in_processes(workers, None, share),
+    }
+    return {"wall_s": _span_wall(_choose("model", model, spinners)(loops // workers))}
+
+
+@probe
+def parallel_control(loops: int) -> Measurements:
+    """The speed-up of two processes spinning at once over one spinning alone: about 2 on
+    two free cores, whatever the interpreter, so less says the cores were not free."""
+    one = _span_wall(_spin_in_processes(1, None, loops))
+    two = _span_wall(_spin_in_processes(2, None, loops))
+    return {"speedup": 2 * one / two, "one_s": one, "two_s": two}
+
+
+def _span_wall(spans: list[Span]) -> float:
+    return max(end for _, end in spans) - min(start for start, _ in spans)
 
 
 def _spin_in_processes(workers: int, cpus: list[int] | None, loops: int) -> list[Span]:
@@ -204,9 +282,10 @@ def handoff(model: str, payload_bytes: int, items: int) -> Measurements:
 
 
 @probe
-def ping_pong(model: str, round_trips: int) -> Measurements:
-    """Round trips per second of a token passed to another thread or process and back."""
-    partner = _choose("model", model, PARTNERS)
+def ping_pong(model: str, round_trips: int, channel: str = "pipe") -> Measurements:
+    """Round trips per second of a token passed to another thread or process and back, over
+    two one-way pipes (the same code on both sides) or, between threads, two queue.Queues."""
+    partner = _choose("model and channel", f"{model} {channel}", PARTNERS)
     with _on_one_cpu() as pinned, partner() as round_trip:
         _repeat(round_trip, WARM_UP_TRIPS)
         wall_s = _timed(lambda: _repeat(round_trip, round_trips))
@@ -226,7 +305,7 @@ def _on_one_cpu() -> Iterator[bool]:
         yield False
         return
     allowed = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(allowed)})  # this thread only; new ones inherit it
+    os.sched_setaffinity(0, _first_cpus(1) or {min(allowed)})  # this thread; new ones inherit
     try:
         yield True
     finally:
@@ -234,8 +313,57 @@ def _on_one_cpu() -> Iterator[bool]:
 
 
 @contextlib.contextmanager
-def _thread_partner() -> Iterator[Callable[[], object]]:
-    """Another thread echoing tokens through two queues; yields one round trip."""
+def _pipe_partner(
+    start: Callable[..., contextlib.AbstractContextManager[None]],
+) -> Iterator[Callable[[], object]]:
+    """A partner echoing tokens over two one-way pipes, started by start(target, args);
+    yields one round trip.
+
+    Threads and processes run the same code over the same kernel pipes (raw bytes, no
+    pickles), so the two differ only in the switch. One-way pipes (os.pipe on Unix) rather
+    than a duplex Pipe (a socketpair): the cheaper kernel path, 1.6x the round trips on
+    Linux, measured."""
+    there, to_partner = SPAWN.Pipe(duplex=False)
+    from_partner, back = SPAWN.Pipe(duplex=False)
+    with start(_echo_pipe, (there, back)):
+        try:
+            yield lambda: (to_partner.send_bytes(b"t"), from_partner.recv_bytes())
+        finally:
+            _close(to_partner, from_partner)  # the partner reads EOF and ends
+
+
+@contextlib.contextmanager
+def _in_a_process(target: Callable[..., None], args: tuple) -> Iterator[None]:
+    """Run target(*args) in a spawned process; our copies of its pipe ends are closed once
+    it has its own (so if it dies, our read ends)."""
+    echo = SPAWN.Process(target=target, args=args)
+    with _running([echo]):
+        _close(*args)
+        yield
+
+
+@contextlib.contextmanager
+def _in_a_thread(target: Callable[..., None], args: tuple) -> Iterator[None]:
+    """Run target(*args) in a thread; close its pipe ends once it has ended."""
+    echo = threading.Thread(target=target, args=args)
+    echo.start()
+    try:
+        yield
+    finally:
+        echo.join()
+        _close(*args)
+
+
+def _echo_pipe(inbox: Connection, outbox: Connection) -> None:
+    """Send every token back until the other end closes."""
+    with contextlib.suppress(EOFError):
+        while True:
+            outbox.send_bytes(inbox.recv_bytes())
+
+
+@contextlib.contextmanager
+def _queue_partner() -> Iterator[Callable[[], object]]:
+    """Another thread echoing tokens through two queue.Queues; yields one round trip."""
     there: queue.Queue[int | None] = queue.Queue()
     back: queue.Queue[int] = queue.Queue()
     echo = threading.Thread(target=_echo_queue, args=(there, back))
@@ -253,37 +381,17 @@ def _echo_queue(inbox: queue.Queue[int | None], outbox: queue.Queue[int]) -> Non
         outbox.put(token)
 
 
-@contextlib.contextmanager
-def _process_partner() -> Iterator[Callable[[], object]]:
-    """A spawned process echoing tokens over two pipes; yields one round trip."""
-    # Two one-way pipes (os.pipe on Unix) rather than one duplex Pipe (a socketpair): the
-    # cheaper kernel path (1.6x the round trips on Linux, measured), so the trip costs the
-    # switch, not the plumbing; raw bytes rather than pickles, for the same reason.
-    there, to_child = SPAWN.Pipe(duplex=False)
-    from_child, back = SPAWN.Pipe(duplex=False)
-    echo = SPAWN.Process(target=_echo_pipe, args=(there, back))
-    with _running([echo]):
-        _close(there, back)  # the child has its own copies: if it dies, our read ends
-        try:
-            yield lambda: (to_child.send_bytes(b"t"), from_child.recv_bytes())
-        finally:
-            _close(to_child, from_child)  # the child reads EOF and ends
-
-
-def _echo_pipe(inbox: Connection, outbox: Connection) -> None:
-    """Process: send every token back until the other end closes."""
-    with contextlib.suppress(EOFError):
-        while True:
-            outbox.send_bytes(inbox.recv_bytes())
-
-
 def _close(*connections: Connection) -> None:
     """Close our ends of pipes."""
     for connection in connections:
         connection.close()
 
 
-PARTNERS = {"threads": _thread_partner, "processes": _process_partner}
+PARTNERS = {
+    "threads pipe": functools.partial(_pipe_partner, _in_a_thread),
+    "processes pipe": functools.partial(_pipe_partner, _in_a_process),
+    "threads queue": _queue_partner,
+}
 
 
 # Claim 5: time.sleep releases the GIL, like I/O.
@@ -291,13 +399,16 @@ PARTNERS = {"threads": _thread_partner, "processes": _process_partner}
 
 @probe
 def sleep_overlap(threads: int, loops: int, seconds: float, kind: str) -> Measurements:
-    """Seconds for one piece of work (sleep or cpu) alone, then in `threads` threads at once."""
+    """Seconds for one piece of work (sleep or cpu) alone, then in `threads` threads at once,
+    and when each thread ran."""
     work = _work(kind, loops, seconds)
     one_s = _timed(work)
     spans = _in_threads(threads, work)
+    first = min(start for start, _ in spans)
     return {
-        "wall_s": max(end for _, end in spans) - min(start for start, _ in spans),
+        "wall_s": _span_wall(spans),
         "one_s": one_s,
+        "spans": sorted([start - first, end - first] for start, end in spans),
     }
 
 

@@ -1,15 +1,20 @@
-"""`claims`: test each rule of thumb of shared/CLAIMS.md on this machine, one verdict each.
+"""`claims`: test each rule of thumb of the catalogue on this machine, one verdict each.
 
 Data flow:
-1. For each claim asked for, its rule (claims.rules) asks for the experiments it needs
-   (claims.experiments); each experiment runs once, its alternatives interleaved in fresh
-   child processes (claims.lab), and is shared by every claim that needs it.
-2. The rule turns the measurements into Checks, ratios paired repeat by repeat against the
-   thresholds written in claims.rules; claims.verdict decides: holds, holds with a caveat,
-   fails, or inconclusive when the repeats straddle a threshold.
-3. claims.json gets one object per claim: id, claim, verdict, evidence (every check with its
-   repeats), and the command that reproduces it; the terminal gets the same in words, and
-   the folder gets report.html (the report package).
+1. Each claim asked for names, through its checks (claims.catalogue), the experiments it
+   needs (claims.experiments). Each experiment runs once per lab, its alternatives
+   interleaved in fresh child processes for the base number of rounds (claims.lab); every
+   round records the cores that were free and, for experiments a two-core check reads, the
+   control (two processes of pure Python against one).
+2. Each check is assessed (claims.verdict): repeats whose conditions did not hold are set
+   aside with the reason; the rest are judged against the threshold. While a check's
+   repeats straddle its threshold, or the machine was busy for only some of them, its
+   experiment gets one more interleaved round, up to the lab's cap.
+3. The GIL's claims run on the free-threaded lab too, when there is one, with the checks
+   only such a run has (one thread without against with the GIL).
+4. claims.json gets one object per claim: id, words, source, verdict, the reasons, every
+   check with its repeats and conditions, and the command that reproduces it; the
+   terminal gets the same in words, and the folder gets report.html (the report package).
 """
 
 from __future__ import annotations
@@ -20,96 +25,150 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from claims.catalogue import CLAIMS, UNTESTED
+from claims.catalogue import BY_NUMBER, Claim, bound_words
 from claims.chart import CHART_FILE, plot
 from claims.experiments import EXPERIMENTS
 from claims.lab import Lab, Series
+from claims.measures import peak_in_flight, the_stage
 from claims.probes import run_probe
-from claims.rules import RULES, peak_in_flight, ratio, stage_work, the_stage
-from claims.verdict import Check, Verdict, decide
+from claims.verdict import Check, Verdict, assess, decide
 from compare.plan import interpreter_name
 from processing.files import write_atomic
 
 CLAIMS_FILE = "claims.json"
 
 
-# The claims about the GIL: with a free-threaded interpreter they are tested on it too.
-GIL_CLAIMS = (4, 6, 10)
+class Experiments:
+    """Each experiment of one lab, measured on first use, given more rounds on request, and
+    kept for every claim that reads it."""
 
-
-class Measured:
-    """Each experiment of one lab, measured on first use and kept for every claim."""
-
-    def __init__(self, lab: Lab, progress: Callable[[str], None]) -> None:
+    def __init__(self, lab: Lab, progress: Callable[[str], None], controlled: set[str]) -> None:
         self.lab = lab
         self._progress = progress
+        self._controlled = controlled  # experiments a two-core check reads
         self.series: dict[str, Series] = {}
         self.interpreter = _interpreter(lab.python)  # as measured inside it
 
     def __call__(self, name: str) -> Series:
+        """The experiment's measurements, taken now if they were not yet."""
         if name not in self.series:
             self._progress(f"{name} on {interpreter_name(self.lab.python)}")
-            self.series[name] = EXPERIMENTS[name](self.lab)
+            self.series[name] = self._rounds(name, self.lab.sizes.repeats)
         return self.series[name]
+
+    def more(self, name: str) -> bool:
+        """One more round of the experiment, unless it has had the most the lab allows."""
+        taken = len(next(iter(self.series[name].values())))
+        if taken >= self.lab.sizes.max_repeats:
+            return False
+        self._progress(
+            f"{name} on {interpreter_name(self.lab.python)}: round {taken + 1} of at most "
+            f"{self.lab.sizes.max_repeats}, to settle a check"
+        )
+        for alternative, runs in self._rounds(name, 1).items():
+            self.series[name][alternative] += runs
+        return True
+
+    def _rounds(self, name: str, rounds: int) -> Series:
+        with EXPERIMENTS[name](self.lab) as alternatives:
+            return self.lab.interleave(alternatives, rounds, name in self._controlled)
 
 
 def run_claims(
     lab: Lab, ids: Iterable[int], progress: Callable[[str], None], free: Lab | None = None
 ) -> list[dict]:
-    """Every asked-for claim's verdict and evidence, measuring each experiment once; the
-    GIL's claims also on the free-threaded lab, when there is one."""
-    results = Measured(lab, progress)
-    without = Measured(free, progress) if free is not None else None
-    findings = []
-    for number in ids:
-        finding = _finding(number, RULES[number](results), results, tested_without_gil=without)
-        if number == 8:
-            finding["evidence"]["runs"] = _median_runs(results("awaiting"))
-        if without is not None and number in GIL_CLAIMS:
-            finding["without_gil"] = _without_gil(number, results, without)
-        findings.append(finding)
-    return findings
+    """Every asked-for claim's verdict and evidence, measuring each experiment once (and
+    again while a check is unsettled and the cap allows); the GIL's claims also on the
+    free-threaded lab, when there is one."""
+    claims = [BY_NUMBER[number] for number in ids]
+    controlled = {
+        spec.measure.experiment
+        for claim in claims
+        for spec in (*claim.checks, *claim.without_gil)
+        if spec.cores >= 2
+    }
+    here = Experiments(lab, progress, controlled)
+    without = Experiments(free, progress, controlled) if free is not None else None
+    while True:
+        assessed = {claim.number: _assess(claim, here, without) for claim in claims}
+        if not _settle_more(claims, assessed, here, without):
+            break
+    return [_finding(claim, *assessed[claim.number], here, without) for claim in claims]
+
+
+Assessed = tuple[list[Check], list[Check] | None]
+
+
+def _assess(claim: Claim, here: Experiments, without: Experiments | None) -> Assessed:
+    """The claim's checks here, and without the GIL when it is tested there."""
+    sizes = here.lab.sizes
+    checks = [assess(spec, here(spec.measure.experiment), sizes) for spec in claim.checks]
+    if without is None or not claim.gil:
+        return checks, None
+    gil_off = not without.interpreter["gil_enabled"]
+    free_checks = [
+        assess(spec, without(spec.measure.experiment), sizes, gil_off=gil_off)
+        for spec in claim.checks
+    ]
+    free_checks += [
+        assess(spec, without(spec.measure.experiment), sizes, here(spec.measure.experiment))
+        for spec in claim.without_gil
+    ]
+    return checks, free_checks
+
+
+def _settle_more(
+    claims: list[Claim],
+    assessed: dict[int, Assessed],
+    here: Experiments,
+    without: Experiments | None,
+) -> bool:
+    """One more round of each experiment an unsettled check reads; whether any was taken."""
+    wanted: dict[Experiments, set[str]] = {}
+    for claim in claims:
+        checks, free_checks = assessed[claim.number]
+        specs = (*claim.checks, *claim.without_gil)
+        for experiments, found in ((here, checks), (without, free_checks or [])):
+            for spec, check in zip(specs, found, strict=False):
+                if check.wants_more and experiments is not None:
+                    wanted.setdefault(experiments, set()).add(spec.measure.experiment)
+    taken = [experiments.more(name) for experiments, names in wanted.items() for name in names]
+    return any(taken)
 
 
 def _finding(
-    number: int, checks: list[Check], results: Measured, tested_without_gil: Measured | None
+    claim: Claim,
+    checks: list[Check],
+    free_checks: list[Check] | None,
+    here: Experiments,
+    without: Experiments | None,
 ) -> dict[str, Any]:
     verdict, because = decide(checks)
-    # Claim 4's one thread is tested against the free-threaded build when there is one.
-    untested = [] if number == 4 and tested_without_gil else [UNTESTED.get(number, "")]
-    quick = " --quick" if results.lab.sizes.quick else ""
-    return {
-        "id": number,
-        "claim": CLAIMS[number],
+    tested_without = free_checks is not None and bool(claim.without_gil)
+    quick = " --quick" if here.lab.sizes.quick else ""
+    finding = {
+        "id": claim.number,
+        "claim": claim.words,
+        "question": claim.question,
+        "source": claim.source,
         "verdict": str(verdict),
         "because": because,
-        "untested": [note for note in untested if note],
-        "evidence": {"checks": [check.as_json() for check in checks], **results.interpreter},
-        "command": f"python pipeline.py claims --claim {number}{quick}",
-        "quick": results.lab.sizes.quick,
+        "untested": [claim.untested] if claim.untested and not tested_without else [],
+        "evidence": {"checks": [check.as_json() for check in checks], **here.interpreter},
+        "command": f"python pipeline.py claims --claim {claim.number}{quick}",
+        "quick": here.lab.sizes.quick,
     }
-
-
-def _without_gil(number: int, results: Measured, without: Measured) -> dict[str, Any]:
-    """The claim's verdict on the free-threaded interpreter; for claim 4, also what one
-    thread of pure Python costs there against the interpreter with the GIL."""
-    checks = RULES[number](without)
-    verdict, because = decide(checks)
-    found = {
-        "verdict": str(verdict),
-        "because": because,
-        "checks": [check.as_json() for check in checks],
-        **without.interpreter,
-    }
-    if number == 4:
-        one = ratio(
-            stage_work(without("python_cpu")["threads 1"]),
-            stage_work(results("python_cpu")["threads 1"]),
-        )
-        versions = f"{without.interpreter['python']} against {results.interpreter['python']}"
-        name = f"pure Python, 1 thread: time without / with the GIL ({versions})"
-        found["one_thread_cost"] = Check(name, one, at_most=1.1).as_json()
-    return found
+    if claim.number == 8:
+        finding["evidence"]["runs"] = _median_runs(here("awaiting"))
+    if free_checks is not None and without is not None:
+        free_verdict, free_because = decide(free_checks)
+        finding["without_gil"] = {
+            "verdict": str(free_verdict),
+            "because": free_because,
+            "checks": [check.as_json() for check in free_checks],
+            **without.interpreter,
+        }
+    return finding
 
 
 def _median_runs(series: Series) -> dict[str, dict[str, Any]]:
@@ -149,32 +208,41 @@ def format_claims(findings: list[dict], machine: dict[str, Any]) -> str:
     ]
     for finding in findings:
         lines.append(f"{finding['id']:>2}  {finding['verdict'].upper():<20}{finding['claim']}")
-        for check in finding["evidence"]["checks"]:
-            lines.append(f"    {_describe(check)}")
+        lines += _check_lines(finding["evidence"]["checks"], "    ")
         if finding["verdict"] == Verdict.CAVEAT:
             lines.append(f"    caveat: {'; '.join(finding['because'])}")
         lines += [f"    {note}" for note in finding["untested"]]
         if "without_gil" in finding:
-            lines += _without_gil_lines(finding["without_gil"])
+            found = finding["without_gil"]
+            lines.append(
+                f"    without the GIL (Python {found['python']}): {found['verdict'].upper()}"
+            )
+            lines += _check_lines(found["checks"], "      ")
         lines.append(f"    reproduce: {finding['command']}")
         lines.append("")
     return "\n".join(lines).rstrip()
 
 
-def _without_gil_lines(found: dict[str, Any]) -> list[str]:
-    lines = [f"    without the GIL (Python {found['python']}): {found['verdict'].upper()}"]
-    checks = [*found["checks"], *([found["one_thread_cost"]] if "one_thread_cost" in found else [])]
-    return lines + [f"      {_describe(check)}" for check in checks]
+def _check_lines(checks: list[dict[str, Any]], indent: str) -> list[str]:
+    """Each check in words, with the reason beneath one that is inconclusive."""
+    lines = []
+    for check in checks:
+        lines.append(f"{indent}{describe(check)}")
+        if check["reason"]:
+            lines.append(f"{indent}  because {check['reason']}")
+    return lines
 
 
-def _describe(check: dict[str, Any]) -> str:
-    bound = (
-        f"at least {check['at_least']:g}"
-        if "at_least" in check
-        else f"at most {check['at_most']:g}"
-    )
-    low, high = min(check["values"]), max(check["values"])
+def describe(check: dict[str, Any]) -> str:
+    """'name: 1.84x (1.81-1.90 over 3; at least 1.6x) holds', with the repeats set aside."""
+    unit = check["unit"]
+    bound = bound_words(check.get("at_least"), check.get("at_most"), unit)
+    values = check["values"]
+    if not values:
+        return f"{check['name']}: no repeat judged ({bound}) {check['outcome']}"
+    extra = f", the middle {len(values) - check['outliers']} judged" if check["outliers"] else ""
+    extra += f", {len(check['set_aside'])} set aside" if check["set_aside"] else ""
     return (
-        f"{check['name']}: {check['median']:.2f} ({low:.2f}-{high:.2f} over "
-        f"{len(check['values'])}; {bound}) {check['outcome']}"
+        f"{check['name']}: {check['median']:.2f}{unit} ({min(values):.2f}-{max(values):.2f} "
+        f"over {len(values)}{extra}; {bound}) {check['outcome']}"
     )

@@ -23,7 +23,7 @@ import click
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from claims.catalogue import CLAIMS
+from claims.catalogue import BY_NUMBER, threshold_table
 from claims.lab import FULL, QUICK, Lab
 from claims.probes import ProbeFailed
 from claims.run import format_claims, run_claims, write_claims
@@ -284,11 +284,20 @@ def _start_url_of(run_dir: Path) -> str:
 @cli.command()
 @claims_options
 def claims(
-    quick: bool, ids: tuple[int, ...], out: Path | None, free_threaded: Path | None, **options: Any
+    quick: bool,
+    ids: tuple[int, ...],
+    out: Path | None,
+    free_threaded: Path | None,
+    listing: bool,
+    **options: Any,
 ) -> None:
     """Test each rule of thumb about Python concurrency on this machine: one verdict each
-    (holds, holds with a caveat, fails, inconclusive), its numbers and how to reproduce it."""
+    (holds, holds with a caveat, fails, inconclusive, with the reason), its numbers and how
+    to reproduce it."""
     sizes = QUICK if quick else FULL
+    if listing:
+        click.echo(threshold_table(sizes))
+        return
     size = {"site_pages": sizes.site_pages, "site_images": sizes.site_images, "seed": SITE.seed}
     spec = _site_spec({**size, **{key: value for key, value in options.items() if value}})
     folder = run_folder(out, prefix="claims-")
@@ -298,7 +307,7 @@ def claims(
     free_lab = Lab(sizes, folder / "free-threaded", open_site, str(free), lab) if free else None
     about = machine()
     try:
-        findings = run_claims(lab, ids or sorted(CLAIMS), _measuring, free_lab)
+        findings = run_claims(lab, ids or BY_NUMBER, _measuring, free_lab)
     except (RuntimeError, ProbeFailed) as exc:
         raise click.ClickException(str(exc)) from None
     write_claims(folder, findings, about)

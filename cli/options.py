@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from claims.catalogue import BY_NUMBER, GIL_CLAIMS
 from claims.lab import FULL, QUICK
 from config import DEFAULT_SIZES, DEFAULT_STAGES, LOOPS, STAGES, WORKERS, RunConfig, StageConfig
 from crawler.crawl import CrawlSettings
@@ -486,14 +487,23 @@ claims_options = bundle(
         "--claim",
         "ids",
         multiple=True,
-        type=click.IntRange(1, 10),
-        help="Test only this claim (repeat the option for more).  [default: all ten]",
+        type=click.Choice([str(number) for number in BY_NUMBER]),
+        callback=lambda _context, _param, ids: tuple(map(int, ids)),
+        help=f"Test only this claim (repeat the option for more).  [default: all {len(BY_NUMBER)}]",
     ),
     click.option(
         "--free-threaded",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="A free-threaded interpreter to test the GIL's claims (4, 6, 10) on as well.  "
+        help="A free-threaded interpreter to test the GIL's claims "
+        f"({', '.join(map(str, GIL_CLAIMS))}) on as well.  "
         "[default: .venv-ft/bin/python, when `make freethreaded` made it]",
+    ),
+    click.option(
+        "--list",
+        "listing",
+        is_flag=True,
+        help="Print every check of every claim with its threshold and the free cores it "
+        "needs, and measure nothing.",
     ),
     click.option(
         "--site-pages",

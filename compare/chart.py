@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from compare.plan import DEFAULT_MODELS, KNOB_LABELS
-from compare.ranking import GAP_MARKS, gap, groups, swapping
+from compare.ranking import GAP_MARKS, busy_note, gap, groups, swapping
 from config import STAGES
 from models.registry import MODEL_NAMES
 
@@ -62,7 +62,7 @@ def draw_stacked(
     for axis, panel in zip(axes[:, 0], panels, strict=True):
         draw(axis, panel)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, bbox_inches="tight")  # long labels widen it, never cut
     plt.close(figure)
     return True
 
@@ -76,7 +76,7 @@ def alone_panels(rows: list[dict[str, Any]]) -> list[Panel]:
         title = (
             f"{first['stage']} alone ({first['knobs']}{where}): seconds for the same "
             f"{first['items']} {UNITS[first['stage']]} on each model (shorter is faster)"
-        )
+        ) + _busy_line(members)
         panels.append((title, first["stage"], members, _alone_note))
     return panels
 
@@ -103,11 +103,18 @@ def pipeline_panels(rows: list[dict[str, Any]]) -> list[Panel]:
             members.sort(key=lambda row: (row["wall_s"], MODEL_NAMES.index(row[stage])))
             fixed = ", ".join(f"{o} on {DEFAULT_MODELS[o]}" for o in others)
             title = f"whole pipeline, {stage} on each model ({fixed}): wall seconds of the run"
+            title += _busy_line(members)
             panels.append((title, stage, members, _pipeline_note(stage, members[0])))
     if whole and not panels:
         ordered = sorted(whole, key=lambda row: row["wall_s"])
         panels.append(("whole pipeline, every configuration: wall seconds", "", ordered, _note))
     return panels
+
+
+def _busy_line(rows: list[dict[str, Any]]) -> str:
+    """A second title line when rows were measured on a busy machine."""
+    note = busy_note(rows)
+    return f"\nBUSY MACHINE: {note}" if note else ""
 
 
 def _pipeline_note(stage: str, fastest: dict[str, Any]) -> Callable[[dict[str, Any]], str]:

@@ -18,8 +18,10 @@ Data flow:
    latency can differ per run and no state leaks between runs); the plan applied to the
    compare's base RunConfig becomes the child's command line (config.command_line), and
    the child runs in a fresh process measured from outside by measure.process.
-4. aggregate groups the repeats of each plan: medians, min and max, and checks that every
-   run of a stage alone (or every whole run) produced the same outputs (digest).
+   Each run records the cores other programs took meanwhile (measure.conditions).
+4. aggregate groups the repeats of each plan: medians, min and max, the most cores others
+   took, and checks that every run of a stage alone (or every whole run) produced the same
+   outputs (digest).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from config import DEFAULT_STAGES, STAGES, RunConfig, StageConfig, command_line
+from measure.conditions import CpuWindow
 from measure.interpreter import describe
 from measure.process import run_measured
 from models.registry import MODEL_NAMES, MODELS
@@ -215,7 +218,9 @@ def run_one(command: list[str], run_dir: Path, label: str) -> dict[str, Any]:
     summary joined with the costs measured from outside."""
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     log = run_dir.with_suffix(".log")
+    window = CpuWindow()
     measured = run_measured(command, log)
+    conditions = window.close()
     summary_path = run_dir / "summary.json"
     if measured.returncode != 0 or not summary_path.exists():
         raise RuntimeError(f"run {label} failed: see {log}")
@@ -233,6 +238,7 @@ def run_one(command: list[str], run_dir: Path, label: str) -> dict[str, Any]:
         "counts": summary["counts"],
         "digest": summary["digest"],
         "interpreter": summary["interpreter"],
+        "conditions": conditions.as_json(),
     }
 
 
@@ -331,6 +337,8 @@ def _row(runs: list[dict[str, Any]], reference: str) -> dict[str, Any]:
         "lag_max_ms": _median(runs, lambda run: run["loop_lag"]["max_ms"]),
         "lag_p99_ms": _median(runs, lambda run: run["loop_lag"]["p99_ms"]),
         "digest_ok": all(run["digest"] == reference for run in runs),
+        # Cores other programs took while the busiest repeat ran.
+        "taken": max(run["conditions"]["taken"] for run in runs),
     }
     if plan["view"] == "alone":
         stage = plan["stage"]

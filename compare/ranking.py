@@ -7,6 +7,7 @@ from typing import Any
 
 from compare.plan import DEFAULT_MODELS
 from config import STAGES
+from measure.conditions import busy_words
 from measure.verdict import Outcome, judge, paired_ratios
 
 # Differences under this share are not worth a ranking, even when they are repeatable.
@@ -45,6 +46,12 @@ def gap(row: dict[str, Any], fastest: dict[str, Any]) -> Outcome:
     """Whether row is really slower than fastest: by MARGIN or more on every paired repeat
     (holds), under it on every one (fails), or some of each (inconclusive)."""
     return judge(paired_ratios(row["walls"], fastest["walls"]), MARGIN)
+
+
+def busy_note(rows: list[dict[str, Any]]) -> str:
+    """'' when the machine was quiet while rows ran, else what that means for their ranking."""
+    said = busy_words(max(row["taken"] for row in rows))
+    return f"{said}: this ranking may not hold on a quiet machine" if said else ""
 
 
 def _rivals(row: dict[str, Any]) -> tuple[str, str, str]:

@@ -14,7 +14,8 @@ import click
 
 from compare.chart import plot
 from compare.plan import DEFAULT_MODELS, STAGE_KNOBS, aggregate
-from compare.ranking import GAP_MARKS, MARGIN, groups, rank, swapping
+from compare.ranking import GAP_MARKS, MARGIN, busy_note, groups, rank, swapping
+from measure.conditions import FREE_MARGIN, busy_words
 from measure.interpreter import interpreter
 from measure.verdict import Outcome, judge, paired_ratios, spread
 
@@ -38,7 +39,7 @@ def format_alone(rows: list[dict[str, Any]]) -> str:
     header = (
         f"{'stage':<7}{'model':<11}{'knobs':<12}{'wall s':>7}{'min-max':>12}{'items':>7}"
         f"{'items/s':>9}{'vs best':>9}  {'cpu s':>6}{'cores':>6}{'peak MB':>8}{'lag max':>8}"
-        f"{'p99':>5}  same" + ("  interpreter" if several else "")
+        f"{'p99':>5}{'others':>7}  same" + ("  interpreter" if several else "")
     )
     lines = [header, "-" * len(header)]
     for members in groups(rows):
@@ -48,11 +49,16 @@ def format_alone(rows: list[dict[str, Any]]) -> str:
                 f"{row['wall_s']:>7.2f}{row['wall_min_s']:>6.2f}-{row['wall_max_s']:<5.2f}"
                 f"{row['items']:>7}{row['per_s']:>9,.0f}{_vs_best(row):>9}  "
                 f"{row['cpu_s']:>6.2f}{row['cores_used']:>6.2f}{row['peak_rss_mb']:>8.0f}"
-                f"{row['lag_max_ms']:>8.0f}{row['lag_p99_ms']:>5.0f}  "
+                f"{row['lag_max_ms']:>8.0f}{row['lag_p99_ms']:>5.0f}{_others(row):>7}  "
                 f"{'yes' if row['digest_ok'] else 'NO ':<4}"
                 + (f" {row['interpreter']}" if several else "")
             )
     return "\n".join(lines)
+
+
+def _others(row: dict[str, Any]) -> str:
+    """The cores other programs took, with '!' when the machine was busy."""
+    return f"{row['taken']:.2f}{'!' if busy_words(row['taken']) else ' '}"
 
 
 def _vs_best(row: dict[str, Any]) -> str:
@@ -66,7 +72,7 @@ def format_pipeline(rows: list[dict[str, Any]]) -> str:
     header = (
         f"{'crawl':<11}{'write':<11}{'resize':<11}{'lat':>5}{'conc':>5}{'rw':>3}"
         f"{'wall s':>8}{'min-max':>12}{'fetch/s':>9}{'img/s':>7}{'cpu s':>7}"
-        f"{'cores':>6}{'peak MB':>8}{'lag max':>8}{'p99':>6}  same"
+        f"{'cores':>6}{'peak MB':>8}{'lag max':>8}{'p99':>6}{'others':>7}  same"
     )
     lines = [header, "-" * len(header)]
     for row in (row for row in rows if row["view"] == "pipeline"):
@@ -76,7 +82,7 @@ def format_pipeline(rows: list[dict[str, Any]]) -> str:
             f"{row['wall_s']:>8.2f}{row['wall_min_s']:>6.2f}-{row['wall_max_s']:<5.2f}"
             f"{row['crawl_per_s']:>9.0f}{row['resize_per_s']:>7.0f}{row['cpu_s']:>7.2f}"
             f"{row['cores_used']:>6.2f}{row['peak_rss_mb']:>8.0f}{row['lag_max_ms']:>8.0f}"
-            f"{row['lag_p99_ms']:>6.0f}  {'yes' if row['digest_ok'] else 'NO'}"
+            f"{row['lag_p99_ms']:>6.0f}{_others(row):>7}  {'yes' if row['digest_ok'] else 'NO'}"
         )
     return "\n".join(lines)
 
@@ -100,7 +106,10 @@ def _alone_finding(members: list[dict[str, Any]]) -> str:
     text += f"{best['per_s']:,.0f} "
     text += f"{UNITS[stage]}/s"
     others = [f"{row['model']} {_slower(row)}" for row in members[1:]]
-    return text + ("; " + ", ".join(others) if others else "") + "."
+    busy = busy_note(members)
+    return (
+        text + ("; " + ", ".join(others) if others else "") + "." + (f" ({busy}.)" if busy else "")
+    )
 
 
 def _slower(row: dict[str, Any]) -> str:
@@ -180,7 +189,10 @@ def report_compare(out: Path, results: list[dict[str, Any]], info: dict[str, Any
     rank(rows)
     write_results(out, rows, results, info)
     if any(row["view"] == "alone" for row in rows):
-        click.echo("Each stage alone, ranked by its own time (~: not a measured difference)")
+        click.echo(
+            "Each stage alone, ranked by its own time (~: not a measured difference; others: "
+            f"cores other programs took while it ran, !: over {FREE_MARGIN:g}, a busy machine)"
+        )
         click.echo(format_alone(rows))
     if any(row["view"] == "pipeline" for row in rows):
         click.echo("\nThe whole pipeline")

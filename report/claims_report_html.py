@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from claims.chart import CHART_FILE
-from claims.run import CLAIMS_FILE
+from claims.run import CLAIMS_FILE, describe
 from report.compare_report_html import timelines_section
 from report.page import esc, fmt, local_href, page, read_json, write_page
 from report.run_report import REPORT_FILE
@@ -26,7 +26,7 @@ def write_claims_report(folder: Path) -> Path:
     """Write folder/report.html from claims.json; return its path."""
     folder = Path(folder)
     document = read_json(folder / CLAIMS_FILE)
-    findings = [item for item in document.get("claims") or [] if isinstance(item, dict)]
+    findings = document["claims"]
     runs = _claim_8_runs(folder, findings)
     body = "\n".join(
         [
@@ -41,15 +41,17 @@ def write_claims_report(folder: Path) -> Path:
 
 
 def _header(document: dict[str, Any], findings: list[dict[str, Any]]) -> str:
-    machine = document.get("machine") if isinstance(document.get("machine"), dict) else {}
-    seen = findings[0].get("evidence", {}) if findings else {}
-    gil = {True: "GIL on", False: "GIL off"}.get(seen.get("gil_enabled"), "")
+    machine = document["machine"]
+    seen = findings[0]["evidence"] if findings else {}
+    without = next((f["without_gil"] for f in findings if "without_gil" in f), None)
     quick = (
-        " · quick: smaller inputs, verdicts less sure"
-        if findings and findings[0].get("quick")
-        else ""
+        " · quick: smaller inputs, verdicts less sure" if findings and findings[0]["quick"] else ""
     )
-    facts = [f"{machine.get('cores')} cores", f"Python {seen.get('python', '?')}", gil]
+    facts = [f"{machine['cores']} cores", f"Python {seen.get('python', '?')} (GIL on)"]
+    if without:
+        facts.append(
+            f"Python {without['python']} (GIL {'on' if without['gil_enabled'] else 'off'})"
+        )
     return (
         f"<header><h1>The rules of thumb, tested here: {len(findings)} claims</h1>"
         f'<p class="sub">{esc(" · ".join(fact for fact in facts if fact) + quick)}</p></header>'
@@ -68,34 +70,44 @@ def _verdicts(findings: list[dict[str, Any]]) -> str:
 
 
 def _verdict_card(finding: dict[str, Any]) -> str:
-    verdict = str(finding.get("verdict", ""))
-    checks = "".join(
-        f"<li>{esc(_check_text(check))}</li>"
-        for check in finding.get("evidence", {}).get("checks", [])
-        if isinstance(check, dict)
-    )
-    caveats = (finding.get("because") or []) if verdict == "holds with a caveat" else []
-    notes = [*(f"Caveat: {caveat}" for caveat in caveats), *(finding.get("untested") or [])]
-    said = "".join(f'<p class="note">{esc(str(note))}</p>' for note in notes)
+    sides = [_side(_interpreter(finding["evidence"]), finding)]
+    if "without_gil" in finding:
+        sides.append(_side(_interpreter(finding["without_gil"]), finding["without_gil"]))
+    notes = "".join(f'<p class="note">{esc(str(note))}</p>' for note in finding["untested"])
     return (
-        f'<article class="claim" id="claim-{esc(finding.get("id", ""))}">'
-        f"<h3>{esc(finding.get('id', ''))}. {esc(finding.get('claim', ''))}</h3>"
+        f'<article class="claim" id="claim-{esc(finding["id"])}">'
+        f"<h3>{esc(finding['id'])}. {esc(finding['claim'])}</h3>"
+        f'<p class="note">Taught by: {esc(finding.get("source", ""))}</p>'
+        f'<div class="sides">{"".join(sides)}</div>{notes}'
+        f"<p><code>{esc(finding['command'])}</code></p></article>"
+    )
+
+
+def _interpreter(seen: dict[str, Any]) -> str:
+    """'Python 3.11.7, GIL on'."""
+    return f"Python {seen['python']}, GIL {'on' if seen['gil_enabled'] else 'off'}"
+
+
+def _side(title: str, found: dict[str, Any]) -> str:
+    """One interpreter's verdict with its checks and the reasons beside them."""
+    verdict = str(found["verdict"])
+    checks = found["checks"] if "checks" in found else found["evidence"]["checks"]
+    items = "".join(
+        f"<li>{esc(describe(check))}"
+        + (
+            f'<br><span class="note">because {esc(check["reason"])}</span>'
+            if check["reason"]
+            else ""
+        )
+        + "</li>"
+        for check in checks
+    )
+    caveats = found["because"] if verdict == "holds with a caveat" else []
+    said = "".join(f'<p class="note">Caveat: {esc(caveat)}</p>' for caveat in caveats)
+    return (
+        f'<div class="gil-side"><h4>{esc(title)}</h4>'
         f'<p class="verdict {VERDICT_CLASS.get(verdict, "")}">{esc(verdict)}</p>'
-        f"<ul>{checks}</ul>{said}<p><code>{esc(finding.get('command', ''))}</code></p>"
-        "</article>"
-    )
-
-
-def _check_text(check: dict[str, Any]) -> str:
-    values = [value for value in check.get("values", []) if isinstance(value, int | float)]
-    bound = (
-        f"at least {check['at_least']}"
-        if "at_least" in check
-        else f"at most {check.get('at_most')}"
-    )
-    span = f"{fmt(min(values))}-{fmt(max(values))}" if values else ""
-    return (
-        f"{check.get('name')}: {fmt(check.get('median'))} ({span}; {bound}): {check.get('outcome')}"
+        f"<ul>{items}</ul>{said}</div>"
     )
 
 

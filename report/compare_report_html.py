@@ -20,6 +20,7 @@ from typing import Any
 
 from compare.ranking import GAP_MARKS
 from config import STAGES
+from measure.conditions import FREE_MARGIN, busy_words
 from report.page import (
     esc,
     fmt,
@@ -56,6 +57,7 @@ ALONE_COLUMNS = (
     ("peak_rss_mb", "peak MB", 0),
     ("lag_max_ms", "lag max ms", 0),
     ("lag_p99_ms", "p99 ms", 0),
+    ("taken", "others", 2),
     ("runs", "runs", 0),
 )
 PIPELINE_COLUMNS = (
@@ -74,6 +76,7 @@ PIPELINE_COLUMNS = (
     ("peak_rss_mb", "peak MB", 0),
     ("lag_max_ms", "lag max ms", 0),
     ("lag_p99_ms", "p99 ms", 0),
+    ("taken", "others", 2),
     ("runs", "runs", 0),
 )
 
@@ -273,7 +276,9 @@ def _table(compare_dir: Path, configurations: list[Configuration]) -> str:
         '<a href="results.csv">results.csv</a> and <a href="results.json">results.json</a>; '
         "the fastest of each group is in bold; ~ after vs fastest: the repeats overlap the "
         f"fastest's, so the gap is not a measured difference; =: {GAP_MARKS['fails'][1]} on "
-        "every repeat.</p></section>"
+        "every repeat; others: the cores other programs took while the busiest repeat ran, "
+        f"marked when over {FREE_MARGIN:g} (a ranking measured on a busy machine may not "
+        "hold on a quiet one).</p></section>"
     )
 
 
@@ -285,6 +290,8 @@ def _table_of(
     for configuration in configurations:
         row = configuration.row
         values = {**row, "wall_range": (row.get("wall_min_s"), row.get("wall_max_s"))}
+        if busy_words(row["taken"]):
+            values["taken"] = f"{fmt(row['taken'], 2)} busy"
         if row.get("vs_best_outcome") in GAP_MARKS:
             mark, _ = GAP_MARKS[row["vs_best_outcome"]]
             values["vs_best"] = f"{fmt(row.get('vs_best'), 2)} {mark}"

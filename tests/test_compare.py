@@ -216,6 +216,7 @@ def row(stage: str, model: str, walls: list[float], view: str = "alone", **extra
         "write_workers": 4,
         "python": "",
         "interpreter": "3.11.7, GIL on",
+        "taken": 0.02,  # a quiet machine
         **extra,
     }
 
@@ -283,3 +284,41 @@ def test_the_whole_pipeline_chart_marks_a_gap_the_repeats_do_not_establish() -> 
     notes = {r["resize"]: note(r) for r in members}
     assert "~ fastest" in notes["threads"]
     assert "fastest" not in notes["processes"] + notes["sequential"]
+
+
+def test_a_ranking_measured_on_a_busy_machine_says_so_in_words_table_and_chart() -> None:
+    rows = [
+        row("crawl", "asyncio", [1.0, 1.0, 1.0]),
+        row("crawl", "threads", [1.5, 1.6, 1.55], taken=0.93),
+    ]
+    rank(rows)
+    assert findings(rows)[0].endswith(
+        "(measured while other programs used up to 0.9 core: this ranking may not hold on a "
+        "quiet machine.)"
+    )
+    table = format_alone([{**r, **TABLE_FIELDS} for r in rows]).splitlines()
+    assert table[2].split()[-2:] == ["0.02", "yes"] and "0.93!" in table[3]
+    [(title, _, _, _)] = alone_panels(rows)
+    assert title.endswith(
+        "\nBUSY MACHINE: measured while other programs used up to 0.9 core: "
+        "this ranking may not hold on a quiet machine"
+    )
+
+
+def test_a_quiet_ranking_carries_no_warning() -> None:
+    rows = [row("crawl", "asyncio", [1.0] * 3), row("crawl", "threads", [1.5] * 3, taken=0.2)]
+    rank(rows)
+    [(title, _, _, _)] = alone_panels(rows)
+    assert "busy" not in findings(rows)[0] and "BUSY" not in title
+
+
+TABLE_FIELDS = {
+    "wall_min_s": 1.0,
+    "wall_max_s": 1.6,
+    "cpu_s": 1.0,
+    "cores_used": 1.0,
+    "peak_rss_mb": 100.0,
+    "lag_max_ms": 1.0,
+    "lag_p99_ms": 1.0,
+    "digest_ok": True,
+}

@@ -48,7 +48,15 @@ def marked_processes(mark: str) -> list[psutil.Process]:
 
 
 def test_the_probes_are_registered_by_name() -> None:
-    assert set(PROBES) == {"cpu_spread", "handoff", "ping_pong", "sleep_overlap", "loop_lag_under"}
+    assert set(PROBES) == {
+        "cpu_spread",
+        "cpu_scaling",
+        "parallel_control",
+        "handoff",
+        "ping_pong",
+        "sleep_overlap",
+        "loop_lag_under",
+    }
 
 
 # cpu_spread: concurrency and parallelism.
@@ -97,10 +105,12 @@ def test_handoff_times_each_item_after_the_pool_has_started(model: str) -> None:
     assert result["startup_s"] > 0
 
 
-@pytest.mark.parametrize("model", ["threads", "processes"])
-def test_ping_pong_times_the_round_trips_it_was_asked_for(model: str) -> None:
+@pytest.mark.parametrize(
+    ("model", "channel"), [("threads", "pipe"), ("processes", "pipe"), ("threads", "queue")]
+)
+def test_ping_pong_times_the_round_trips_it_was_asked_for(model: str, channel: str) -> None:
     keys = {"round_trips_per_s", "wall_s", "pinned"}
-    result = measured("ping_pong", keys, model=model, round_trips=200)
+    result = measured("ping_pong", keys, model=model, channel=channel, round_trips=200)
     assert result["pinned"] is CAN_PIN  # both sides on one CPU: every switch a real one
     assert result["wall_s"] > 0
     assert result["round_trips_per_s"] == pytest.approx(200 / result["wall_s"])
@@ -117,21 +127,59 @@ def test_ping_pong_gives_the_cpus_back_when_called_in_process() -> None:
 # sleep_overlap: time.sleep lets other threads run.
 
 
+def test_ping_pong_between_processes_has_no_queue_channel() -> None:
+    with pytest.raises(ProbeFailed, match="unknown model and channel 'processes queue'"):
+        run_probe("ping_pong", model="processes", channel="queue", round_trips=1)
+
+
+# cpu_scaling and parallel_control: pure-Python work shared out, and the control.
+
+
+@pytest.mark.parametrize("model", ["threads", "processes"])
+def test_cpu_scaling_times_the_same_work_on_any_number_of_workers(model: str) -> None:
+    one = measured("cpu_scaling", {"wall_s"}, model=model, workers=1, loops=400_000)
+    two = measured("cpu_scaling", {"wall_s"}, model=model, workers=2, loops=400_000)
+    # Two workers share the work: never much slower than one doing it all, however busy
+    # the machine (taking turns costs switches, not a second copy of the work).
+    assert 0 < two["wall_s"] < 1.6 * one["wall_s"]
+
+
+def test_the_control_reports_the_speed_up_of_two_processes_over_one() -> None:
+    result = measured("parallel_control", {"speedup", "one_s", "two_s"}, loops=300_000)
+    assert result["speedup"] == pytest.approx(2 * result["one_s"] / result["two_s"])
+    # Two processes each doing one's work take at least as long as one, at most as long as
+    # both in turn (with some slack for start-up noise): the speed-up lies between 1 and 2.
+    assert 0.7 < result["speedup"] < 2.3
+
+
 def test_sleeping_threads_overlap() -> None:
     result = measured(
-        "sleep_overlap", {"wall_s", "one_s"}, threads=4, loops=0, seconds=0.3, kind="sleep"
+        "sleep_overlap",
+        {"wall_s", "one_s", "spans"},
+        threads=4,
+        loops=0,
+        seconds=0.3,
+        kind="sleep",
     )
     assert result["one_s"] >= 0.3
     assert result["wall_s"] >= 0.3
     assert result["wall_s"] < 0.75 * 4 * result["one_s"]  # one after another would be 4x
 
 
-def test_spinning_threads_each_do_the_work() -> None:
+def test_spinning_threads_each_do_the_work_at_the_same_time() -> None:
     result = measured(
-        "sleep_overlap", {"wall_s", "one_s"}, threads=2, loops=100_000, seconds=0, kind="cpu"
+        "sleep_overlap",
+        {"wall_s", "one_s", "spans"},
+        threads=2,
+        loops=2_000_000,
+        seconds=0,
+        kind="cpu",
     )
-    assert result["one_s"] > 0
-    assert result["wall_s"] > 0
+    (first_start, first_end), (second_start, second_end) = result["spans"]
+    # With the GIL they take turns every 5 ms, without it they run at once: either way
+    # the second starts before the first ends, and each does the whole work.
+    assert first_start == 0.0 and second_start < first_end
+    assert min(first_end - first_start, second_end - second_start) > 0.5 * result["one_s"]
 
 
 # loop_lag_under: what blocking work does to an event loop.
@@ -147,21 +195,26 @@ def test_blocking_the_loop_shows_as_lag() -> None:
     assert result["wall_s"] >= 0.1
 
 
-@pytest.mark.parametrize("how", ["inline", "to_thread", "process"])
-def test_each_way_runs_the_work_repeats_times(how: str) -> None:
-    result = measured(
-        "loop_lag_under", LAG, how=how, work="sleep", loops=0, seconds=0.05, repeats=2
+def lag_under(how: str, work: str) -> dict:
+    """The loop's lag while work runs twice (sleeps of 0.1 s, or about as much spinning)."""
+    return measured(
+        "loop_lag_under", LAG, how=how, work=work, loops=1_000_000, seconds=0.1, repeats=2
     )
-    assert result["wall_s"] >= 0.1
-    assert result["lag_max_ms"] >= 0
-    assert result["lag_p99_ms"] >= 0
 
 
-def test_cpu_work_runs_off_the_loop_too() -> None:
-    result = measured(
-        "loop_lag_under", LAG, how="to_thread", work="cpu", loops=100_000, seconds=0, repeats=2
-    )
-    assert result["wall_s"] > 0
+@pytest.mark.parametrize("how", ["to_thread", "process"])
+def test_a_blocking_sleep_off_the_loop_lags_it_far_less_than_on_it(how: str) -> None:
+    inline, off = lag_under("inline", "sleep"), lag_under(how, "sleep")
+    assert inline["wall_s"] >= 0.2 and off["wall_s"] >= 0.2  # each ran the work twice
+    assert inline["lag_max_ms"] >= 190  # the two sleeps back to back, nothing in between
+    assert off["lag_max_ms"] < inline["lag_max_ms"] / 4
+
+
+def test_cpu_work_in_a_thread_lags_the_loop_less_than_on_it() -> None:
+    inline, threaded = lag_under("inline", "cpu"), lag_under("to_thread", "cpu")
+    # Inline, the loop waits for both spins; in a thread it waits at most a GIL switch
+    # interval (5 ms) at a time, whatever the machine's speed.
+    assert threaded["lag_max_ms"] < inline["lag_max_ms"] / 2
 
 
 # Failures are loud and name the probe.
@@ -206,6 +259,8 @@ def test_a_probe_failure_crosses_processes_intact() -> None:
 
 WITH_PROCESSES = {
     "cpu_spread": {"workers": 2, "cores": 1, "loops": 1000},
+    "cpu_scaling": {"model": "processes", "workers": 2, "loops": 1000},
+    "parallel_control": {"loops": 1000},
     "handoff": {"model": "processes", "payload_bytes": 1000, "items": 2},
     "ping_pong": {"model": "processes", "round_trips": 10},
     "loop_lag_under": {"how": "process", "work": "cpu", "loops": 1000, "seconds": 0, "repeats": 1},

@@ -201,3 +201,73 @@ def test_the_compare_pickers_and_the_url_choose_the_runs(
     assert "on processes" in page.page.inner_text("#title-b")
     assert_timeline_matches(page, "timeline-b", "b", compared / "runs" / second)
     assert page.errors == []
+
+
+def claims_folder(folder: Path) -> Path:
+    """A claims folder with claims 4 and 10 measured with and without the GIL (made-up
+    numbers, the real writers), the longest labels of the catalogue among them."""
+    from claims.catalogue import BY_NUMBER, FULL
+    from claims.run import write_claims
+    from claims.verdict import Check
+
+    def side(number: int, specs: tuple, values: tuple[float, ...]) -> dict[str, Any]:
+        checks = [Check(spec.label(FULL), values, spec.at_least, spec.at_most) for spec in specs]
+        return {
+            "checks": [check.as_json() for check in checks],
+            "verdict": "holds",
+            "because": [],
+            "python": "3.11.7",
+            "gil_enabled": True,
+        }
+
+    findings = []
+    for number in (4, 10):
+        claim = BY_NUMBER[number]
+        here = side(number, claim.checks, (1.02, 1.05, 1.1))
+        without = {
+            **side(number, claim.checks + claim.without_gil, (1.5, 1.9, 2.0)),
+            "verdict": "fails",
+            "python": "3.13.15t",
+            "gil_enabled": False,
+        }
+        findings.append(
+            {
+                "id": number,
+                "claim": claim.words,
+                "source": claim.source,
+                "verdict": "holds",
+                "because": [],
+                "untested": [],
+                "evidence": {"checks": here["checks"], "python": "3.11.7", "gil_enabled": True},
+                "command": f"python pipeline.py claims --claim {number}",
+                "quick": False,
+                "without_gil": without,
+            }
+        )
+    folder.mkdir()
+    write_claims(folder, findings, {"cores": 2})
+    return folder
+
+
+def test_the_claims_report_shows_each_verdict_with_and_without_the_gil_uncut(
+    browser: Any, opened: list[Opened], tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from report import write_claims_report
+
+    folder = claims_folder(tmp_path / "claims")
+    page = Opened(browser, write_claims_report(folder))
+    opened.append(page)
+    images = page.load_every_image()
+    assert [image["src"] for image in images] == ["claims.png"] and images[0]["w"] > 0
+    card = page.page.inner_text("#claim-10")
+    assert "Python 3.11.7, GIL on" in card and "Python 3.13.15t, GIL off" in card
+    page.page.screenshot(path=str(tmp_path / "claims-report.png"), full_page=True)
+    # Nothing drawn touches the chart's edges: no label is cut off.
+    with Image.open(folder / "claims.png") as chart:
+        rgb = chart.convert("RGB")
+        edges = [rgb.getpixel((x, y)) for x in (0, 1, rgb.width - 1) for y in range(rgb.height)]
+        edges += [rgb.getpixel((x, y)) for y in (0, rgb.height - 1) for x in range(rgb.width)]
+    assert set(edges) == {(255, 255, 255)}
+    assert page.errors == []
