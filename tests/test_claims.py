@@ -200,6 +200,18 @@ def test_without_the_gil_a_hold_the_gil_would_explain_is_not_reported_as_the_gil
     )
 
 
+def test_claim_3_puts_threads_over_processes_and_the_queue_over_the_pipe() -> None:
+    rates = {"threads pipe": 200_000.0, "processes pipe": 100_000.0, "threads queue": 50_000.0}
+    series = {
+        name: [{"round_trips_per_s": rate, "pinned": True, "conditions": conditions()}] * 3
+        for name, rate in rates.items()
+    }
+    pipes, queue = (assess(spec, series, FULL) for spec in BY_NUMBER[3].checks)
+    assert pipes.values == (2.0, 2.0, 2.0) and pipes.outcome == Outcome.HOLDS
+    assert queue.values == (0.25, 0.25, 0.25) and queue.outcome == Outcome.FAILS
+    assert decide([pipes, queue]) == (Verdict.CAVEAT, [BY_NUMBER[3].checks[1].caveat])
+
+
 # More repeats while a check is unsettled, up to the cap.
 
 
