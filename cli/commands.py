@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -45,6 +46,7 @@ from compare.plan import CompareRequest, plan_runs, run_all
 from compare.results import machine, report_compare
 from config import STAGES, RunConfig
 from crawler.crawl import SiteUnreachable
+from measure.conditions import CpuWindow, busy_words
 from measure.progress import Progress
 from pipeline import Pipeline
 from runfolder.folders import remove_if_made
@@ -63,6 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SITE_CACHE = ROOT / ".cache" / "site"
 FREE_THREADED = ROOT / ".venv-ft" / "bin" / "python"  # made by `make freethreaded`
+IDLE_LOOK_S = 0.5  # how long claims watches the machine before its experiments
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -305,7 +308,7 @@ def claims(
     lab = Lab(sizes, folder, open_site)
     free = free_threaded or (FREE_THREADED if FREE_THREADED.exists() else None)
     free_lab = Lab(sizes, folder / "free-threaded", open_site, str(free), lab) if free else None
-    about = machine()
+    about = {**machine(), "before": _warn_if_busy()}
     try:
         findings = run_claims(lab, ids or BY_NUMBER, _measuring, free_lab)
     except (RuntimeError, ProbeFailed) as exc:
@@ -314,6 +317,20 @@ def claims(
     click.echo(format_claims(findings, about))
     _write_report(folder)
     click.echo(f"Results in {folder}/ (claims.json, report.html)")
+
+
+def _warn_if_busy() -> dict[str, float]:
+    """What other programs take before the experiments start, said when it is much."""
+    window = CpuWindow()
+    time.sleep(IDLE_LOOK_S)
+    seen = window.close()
+    if busy_words(seen.taken):
+        click.echo(
+            f"note: {seen.explain()} before the experiments began; a check that needs two "
+            "cores is judged only on rounds that had them, so expect inconclusive verdicts",
+            err=True,
+        )
+    return seen.as_json()
 
 
 def _measuring(experiment: str) -> None:

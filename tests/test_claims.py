@@ -353,3 +353,4 @@ def test_with_one_core_kept_busy_no_claim_that_needs_two_cores_holds_or_fails(
             assert found["verdict"] != "holds", finding["id"]
             assert found["verdict"] == "inconclusive" or set(found["because"]) <= one_core_failures
     assert "because only" in result.output and "other programs used" in result.output
+    assert "before the experiments began" in result.output  # said first, too
