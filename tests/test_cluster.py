@@ -18,6 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from models.cluster import DaskExecutor
 from tests.conftest import chain_site, crawl_command, serving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +78,21 @@ def test_a_local_cluster_makes_the_same_thumbnails_and_leaves_nothing_running(
     assert {lane["kind"] for lane in lanes} == {"process"} and 1 <= len(lanes) <= 2
     _, alive = psutil.wait_procs(marked(mark), timeout=10)
     assert alive == []
+
+
+def workers_in_the_cluster() -> int:
+    """On a worker: how many workers its scheduler knows."""
+    from distributed import get_client
+
+    return len(get_client().scheduler_info(n_workers=-1)["workers"])
+
+
+def test_a_local_cluster_starts_as_many_workers_as_asked() -> None:
+    executor = DaskExecutor(3)  # neither one nor this machine's two cores
+    try:
+        assert executor.submit(workers_in_the_cluster).result(timeout=60) == 3
+    finally:
+        executor.shutdown()
 
 
 def test_a_worker_killed_mid_run_loses_no_image(site: str, tmp_path: Path) -> None:
