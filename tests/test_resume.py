@@ -181,9 +181,10 @@ def test_a_record_damaged_in_the_middle_stops_resume_and_repair_carries_on(
     assert not {path for path in mini.hits if f"{origin}{path}" in kept}
 
 
-# `python pipeline.py ARGS` killed by the kernel in the middle of writing a line, as a kill -9
-# can leave a record file: past the file-size limit a write is cut short, and SIGXFSZ, left
-# at its default (Python ignores it), ends the process there and then, no handler, no finally.
+# `python pipeline.py ARGS` killed in the middle of writing a line. A kill -9 cuts a line only
+# when it lands inside the write itself; here the kernel does both on cue: past the file-size
+# limit it cuts the write short, and SIGXFSZ, left at its default (Python ignores it), ends
+# the process there and then, as a kill -9 would: no handler, no finally.
 KILLED_MID_LINE = """
 import resource, runpy, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
@@ -195,14 +196,15 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+ONE_AT_A_TIME = ("--concurrency", "1", "--no-timeline")  # the same lines in the same order
+
+
 @pytest.fixture(scope="module")
 def pages_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """60 pages without images, and an unbroken run of them one page at a time (so every run
-    writes its lines in the same order)."""
+    """60 pages without images, and an unbroken run of them, one page at a time."""
     with serving(chain_site(PAGES, 0.01, images=False).app) as origin:
         run_dir = tmp_path_factory.mktemp("unbroken") / "run"
-        one_at_a_time = ["--concurrency", "1", "--no-timeline"]
-        command = crawl_command(f"{origin}/", "--out", str(run_dir), *one_at_a_time)
+        command = crawl_command(f"{origin}/", "--out", str(run_dir), *ONE_AT_A_TIME)
         subprocess.run(command, check=True, capture_output=True)
         yield origin, run_dir
 
@@ -214,8 +216,7 @@ def test_a_run_killed_in_the_middle_of_a_line_resumes_to_the_unbroken_outputs(
     lines = (unbroken / "pages.jsonl").read_bytes().splitlines(keepends=True)
     cut_at = len(b"".join(lines[:20])) + len(lines[20]) // 2  # halfway through line 21
     run_dir = tmp_path / "run"
-    one_at_a_time = ["--concurrency", "1", "--no-timeline"]
-    command = crawl_command(f"{origin}/", "--out", str(run_dir), *one_at_a_time)
+    command = crawl_command(f"{origin}/", "--out", str(run_dir), *ONE_AT_A_TIME)
     killed = subprocess.run(
         [sys.executable, "-c", KILLED_MID_LINE, str(cut_at), str(PIPELINE), *command[2:]],
         capture_output=True,
