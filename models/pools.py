@@ -20,12 +20,12 @@ from typing import Any
 PARENT_CHECK_S = 1.0
 
 
-def start_worker() -> None:
+def start_worker(parent: int) -> None:
     """Set up a pool worker: ignore Ctrl-C and SIGTERM (the parent decides), and die with
-    the parent."""
+    the parent, whose pid the parent passes: asked here, it could already be the pid of
+    whoever adopted the worker, if the parent died while the worker was starting up."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    parent = os.getppid()
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
 
 
@@ -58,4 +58,6 @@ class RenewingProcessPool(Executor):
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(self._workers, mp_context=context, initializer=start_worker)
+        return ProcessPoolExecutor(
+            self._workers, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)
+        )

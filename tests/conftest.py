@@ -9,10 +9,12 @@ import os
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 import pytest
 from aiohttp import web
 from PIL import Image
@@ -164,6 +166,27 @@ PIPELINE = Path(__file__).resolve().parent.parent / "pipeline.py"
 def crawl_command(*args: str) -> list[str]:
     """`pipeline.py crawl --quiet ARGS`, to run as a subprocess, as a user runs it."""
     return [sys.executable, str(PIPELINE), "crawl", "--quiet", *args]
+
+
+MARK = "CONCURRENCY_DEMO_TEST"  # an environment variable every process a test starts inherits
+
+
+def marked_environment() -> tuple[str, dict[str, str]]:
+    """A new mark, and this process's environment carrying it, for a child to start with."""
+    mark = uuid.uuid4().hex
+    return mark, {**os.environ, MARK: mark}
+
+
+def marked(mark: str) -> list[psutil.Process]:
+    """Every process whose environment carries mark: a child and all it started."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(MARK) == mark:
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
 
 
 @pytest.fixture(scope="session")

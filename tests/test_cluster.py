@@ -11,14 +11,14 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.conftest import chain_site, crawl_command, serving
+from models.cluster import DaskExecutor
+from tests.conftest import chain_site, crawl_command, marked, marked_environment, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,23 +53,10 @@ def reference(site: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return crawl(site, tmp_path_factory.mktemp("reference") / "run")
 
 
-def marked(mark: str) -> list[psutil.Process]:
-    """Every process whose environment carries mark: a run and all it started."""
-    found = []
-    for process in psutil.process_iter():
-        try:
-            if process.environ().get("CONCURRENCY_DEMO_TEST") == mark:
-                found.append(process)
-        except psutil.Error:
-            continue
-    return found
-
-
 def test_a_local_cluster_makes_the_same_thumbnails_and_leaves_nothing_running(
     site: str, reference: dict, tmp_path: Path
 ) -> None:
-    mark = uuid.uuid4().hex
-    env = {**os.environ, "CONCURRENCY_DEMO_TEST": mark}
+    mark, env = marked_environment()
     summary = crawl(site, tmp_path / "run", "--resize-model", "dask", env=env)
     assert summary["digest"] == reference["digest"]
     assert summary["stages"]["resize"]["model"] == "dask"
@@ -79,10 +66,24 @@ def test_a_local_cluster_makes_the_same_thumbnails_and_leaves_nothing_running(
     assert alive == []
 
 
+def workers_in_the_cluster() -> int:
+    """On a worker: how many workers its scheduler knows."""
+    from distributed import get_client
+
+    return len(get_client().scheduler_info(n_workers=-1)["workers"])
+
+
+def test_a_local_cluster_starts_as_many_workers_as_asked() -> None:
+    executor = DaskExecutor(3)  # neither one nor this machine's two cores
+    try:
+        assert executor.submit(workers_in_the_cluster).result(timeout=60) == 3
+    finally:
+        executor.shutdown()
+
+
 def test_a_worker_killed_mid_run_loses_no_image(site: str, tmp_path: Path) -> None:
     expected = crawl(site, tmp_path / "reference", "--analysis")  # slower work: time to kill
-    mark = uuid.uuid4().hex
-    env = {**os.environ, "CONCURRENCY_DEMO_TEST": mark}
+    mark, env = marked_environment()
     out = tmp_path / "run"
     command = crawl_command(f"{site}/", "--out", str(out), "--concurrency", "8", "--analysis")
     run = subprocess.Popen(
@@ -136,8 +137,7 @@ def _cmdline(process: psutil.Process) -> list[str]:
 
 
 def test_ctrl_c_stops_the_local_cluster_too(site: str, tmp_path: Path) -> None:
-    mark = uuid.uuid4().hex
-    env = {**os.environ, "CONCURRENCY_DEMO_TEST": mark}
+    mark, env = marked_environment()
     out = tmp_path / "run"
     command = crawl_command(f"{site}/", "--out", str(out), "--concurrency", "8", "--analysis")
     run = subprocess.Popen(

@@ -234,6 +234,26 @@ def test_a_gap_the_repeats_do_not_establish_is_called_inconclusive() -> None:
     assert "threads 1.55x slower" in said and "sequential 1.02x but inconclusive" in said
 
 
+def test_a_gap_under_5_percent_on_every_repeat_is_marked_within_not_overlapping() -> None:
+    shown = {"cpu_s": 1.0, "cores_used": 1.0, "peak_rss_mb": 100.0, "digest_ok": True}
+    shown |= {"lag_max_ms": 1.0, "lag_p99_ms": 1.0}
+    rows = [
+        row("write", "threads", [1.0, 1.0, 1.0], **shown),
+        row("write", "processes", [1.02, 1.03, 1.01], **shown),  # under 1.05x on every repeat
+        row("write", "sequential", [1.02, 1.3, 0.99], **shown),  # repeats on both sides
+    ]
+    for r in rows:
+        r["wall_min_s"], r["wall_max_s"] = min(r["walls"]), max(r["walls"])
+    rank(rows)
+    table = {line.split()[1]: line for line in format_alone(rows).splitlines()[2:]}
+    assert "1.02x =" in table["processes"] and "1.02x ~" in table["sequential"]
+    [(_, _, members, note)] = alone_panels(rows)
+    notes = {r["model"]: note(r) for r in members}
+    assert "(= fastest: within 5%)" in notes["processes"]
+    assert "(~ fastest: repeats overlap)" in notes["sequential"]
+    assert "processes within 5% (1.02x)" in findings(rows)[0]
+
+
 def test_a_slower_model_never_shows_a_smaller_ratio_to_the_fastest() -> None:
     # Paired ratios' medians can order two close rivals the other way round from their
     # median walls (seen: threads 0.61 s at 1.59x above sequential 0.62 s at 1.54x).

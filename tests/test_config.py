@@ -7,6 +7,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import click
+
 from cli.commands import crawl
 from cli.options import config_from_options, site_options
 from config import DEFAULT_STAGES, STAGES, RunConfig, StageConfig, command_line
@@ -72,6 +74,23 @@ def test_the_test_config_changes_every_field_an_option_can_set() -> None:
 
 def test_a_configuration_survives_its_command_line() -> None:
     assert parsed(command_line(EVERY_FIELD_CHANGED)) == EVERY_FIELD_CHANGED
+
+
+def at_their_lowest() -> list[str]:
+    """`crawl` arguments setting every numeric option of a run's configuration to the
+    lowest value its range allows: zero where zero is allowed."""
+    site = {param.name for param in site_options(lambda: None).__click_params__}
+    args = []
+    for param in crawl.params:
+        if isinstance(param.type, click.IntRange | click.FloatRange) and param.name not in site:
+            args += [max(param.opts, key=len), str(param.type.min)]
+    return args
+
+
+def test_a_configuration_at_every_options_lowest_value_survives_its_command_line() -> None:
+    config = parsed(["http://127.0.0.1:9/", "--out", "out", *at_their_lowest()])
+    assert config.crawling.max_depth == 0 and config.crawling.limits.retries == 0
+    assert parsed(command_line(config)) == config
 
 
 def test_the_default_configuration_survives_its_command_line() -> None:

@@ -116,6 +116,28 @@ def test_an_unreachable_robots_txt_forbids_the_host_a_missing_one_allows_it(
     assert set(result.pages) == fetched - {"/pic.jpg"}
 
 
+def test_a_robots_txt_that_does_not_answer_at_all_forbids_its_host(
+    mini_site: MiniSite, model: str
+) -> None:
+    silent = MiniSite()  # answers everything but robots.txt, which never comes
+
+    async def never(request: web.Request) -> web.Response:
+        await asyncio.sleep(30)
+        return web.Response(text="too late")
+
+    silent.add("/robots.txt", never)
+    silent.add_bytes("/pic.jpg", b"jpeg bytes")
+    with serving(web.Application()) as refusing:
+        pass  # the server is gone: its port now refuses connections
+    with serving(silent.app) as silent_origin:
+        mini_site.add_page("/", images=[f"{silent_origin}/pic.jpg", f"{refusing}/pic.jpg"])
+        with serving(mini_site.app) as origin:
+            result = crawl(origin, model, limits=FetchLimits(timeout_s=0.5, retries=0))
+    assert silent.hits == {"/robots.txt": 1}  # a timeout, then nothing more from that host
+    assert result.images == {}  # nor from the host that refused: no fetch, so no error
+    assert result.stats.get("skipped/robots") == 2
+
+
 def test_pages_stay_on_the_site_but_images_may_come_from_other_hosts(
     mini_site: MiniSite, model: str
 ) -> None:

@@ -43,13 +43,16 @@ def start_crawl(origin: str, out: Path, model: str) -> subprocess.Popen:
 
 
 def wait_for_pages(out: Path, count: int, timeout_s: float = 30) -> None:
+    wait_for_lines(out / "pages.jsonl", count, timeout_s)
+
+
+def wait_for_lines(records: Path, count: int, timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
-    pages = out / "pages.jsonl"
     while time.monotonic() < deadline:
-        if pages.exists() and pages.read_text().count("\n") >= count:
+        if records.exists() and records.read_text().count("\n") >= count:
             return
         time.sleep(0.05)
-    raise AssertionError(f"the crawl did not reach {count} pages in {timeout_s}s")
+    raise AssertionError(f"the crawl did not reach {count} {records.stem} in {timeout_s}s")
 
 
 def rows(path: Path) -> list[dict]:
@@ -79,13 +82,22 @@ def test_the_first_stop_signal_ends_gracefully_and_records_everything_downloaded
     assert b"INTERRUPTED" in output
 
 
-def test_second_ctrl_c_quits_at_once_without_temporary_files(
-    slow_site: str, tmp_path: Path
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (signal.SIGINT, signal.SIGINT),
+        (signal.SIGTERM, signal.SIGINT),  # docker stop, then an impatient Ctrl-C
+        (signal.SIGINT, signal.SIGTERM),
+    ],
+    ids=["ctrl-c-twice", "sigterm-then-ctrl-c", "ctrl-c-then-sigterm"],
+)
+def test_a_second_stop_signal_of_either_kind_quits_at_once_without_temporary_files(
+    slow_site: str, tmp_path: Path, first: signal.Signals, second: signal.Signals
 ) -> None:
     out = tmp_path / "run"
     crawl = start_crawl(slow_site, out, "asyncio")
     wait_for_pages(out, 5)
-    crawl.send_signal(signal.SIGINT)
+    crawl.send_signal(first)
     # Two signals close together reach Python's handler as one: wait for the first's word.
     assert any(b"Ctrl-C again to quit now" in line for line in crawl.stdout)
     # A write half done at the instant of the second Ctrl-C: its temporary file, as
@@ -93,15 +105,48 @@ def test_second_ctrl_c_quits_at_once_without_temporary_files(
     fd, half_written = tempfile.mkstemp(dir=out / "originals", prefix=TEMP_PREFIX)
     os.write(fd, b"\xff\xd8\xff half of a JPEG")
     os.close(fd)
-    crawl.send_signal(signal.SIGINT)
+    crawl.send_signal(second)
     output, _ = crawl.communicate(timeout=10)
-    assert crawl.returncode == 130
+    assert crawl.returncode == 128 + second
     assert not Path(half_written).exists()
     assert not list(out.rglob(".tmp-*"))
     # It quit at once: no orderly ending, so no summary.
     assert not (out / "summary.json").exists()
     assert b"INTERRUPTED" not in output
     assert all(line.endswith("}") for line in (out / "pages.jsonl").read_text().splitlines())
+
+
+def test_a_sigterm_to_the_whole_process_group_leaves_the_pool_workers_to_finish(
+    tmp_path: Path,
+) -> None:
+    # systemd and docker stop signal every process of the group, pool workers too: they
+    # must leave the stopping to the crawl, or an item dies with its worker.
+    site = chain_site(100, 0.02)
+    out = tmp_path / "run"
+    with serving(site.app) as origin:
+        command = crawl_command(
+            f"{origin}/",
+            "--out",
+            str(out),
+            "--concurrency",
+            "8",
+            "--sizes",
+            "64",
+            "--analysis",  # slow thumbnails: both workers are at work on a queue of images
+            "--resize-workers",
+            "2",
+        )
+        crawl = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        wait_for_lines(out / "images.jsonl", 3)
+        os.killpg(crawl.pid, signal.SIGTERM)
+        output, _ = crawl.communicate(timeout=30)
+    assert crawl.returncode == 128 + signal.SIGTERM, output.decode()
+    assert b"a worker died" not in output
+    assert all(row["ok"] for row in rows(out / "images.jsonl"))
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(summary["timeline"]["lanes"]["resize"]) == 2  # the same two workers throughout
 
 
 def test_a_site_that_dies_mid_crawl_ends_in_a_summary(tmp_path: Path, model: str) -> None:

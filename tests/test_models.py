@@ -26,6 +26,7 @@ from models.registry import MODELS, Model
 from models.stages import END, StageStats, StageWork, run_stage
 from runfolder.timeline import TIMELINE_FILE, Timeline
 from stats import Stats
+from tests.conftest import marked, marked_environment
 
 
 class Where(NamedTuple):
@@ -207,6 +208,35 @@ def test_pool_workers_die_with_a_killed_parent() -> None:
     parent.wait()
     worker.wait(timeout=5)  # raises psutil.TimeoutExpired if the orphan lives on
     assert not worker.is_running()
+
+
+# The parent dies the instant its pool's workers are spawned, before any has started up.
+PARENT_DYING_AT_ONCE = """
+import os
+from models.registry import MODELS
+pool = MODELS["processes"].make_executor(2, None)
+pool.submit(abs, -1)
+pool.submit(abs, -2)
+os._exit(0)
+"""
+
+
+def test_pool_workers_die_with_a_parent_killed_before_they_started_up() -> None:
+    mark, env = marked_environment()
+    try:
+        subprocess.run(
+            [sys.executable, "-c", PARENT_DYING_AT_ONCE],
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+            check=True,
+            timeout=30,
+        )
+        left = marked(mark)  # the workers, and the resource tracker they share
+        _, alive = psutil.wait_procs(left, timeout=15)
+        assert alive == []
+    finally:
+        for orphan in marked(mark):
+            orphan.kill()
 
 
 class RecordedPool(RenewingProcessPool):

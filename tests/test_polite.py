@@ -72,6 +72,13 @@ def test_an_unreachable_robots_txt_forbids_and_a_missing_one_allows() -> None:
     assert robots("User-agent: *\nCrawl-delay: soon\n").crawl_delay() == 0.0
 
 
+def test_crawl_delay_comes_from_our_own_group_before_the_star_group() -> None:
+    star = "User-agent: *\nCrawl-delay: 5\n\n"
+    assert robots(star + "User-agent: concurrency-demo\nCrawl-delay: 0.5\n").crawl_delay() == 0.5
+    # Our group asks for no delay: the star group's does not apply to us at all.
+    assert robots(star + "User-agent: concurrency-demo\nDisallow: /x\n").crawl_delay() == 0.0
+
+
 def gaps(times: list[float]) -> list[float]:
     return [later - earlier for earlier, later in itertools.pairwise(sorted(times))]
 
@@ -109,6 +116,14 @@ def test_rate_spaces_the_requests_of_a_site_that_asks_nothing(model: str) -> Non
     with serving(site.app) as origin:
         crawl(origin, model, concurrency=4, rate=5.0)
     assert min(gaps(page_hits(site))) >= 0.2  # 1/5 s
+
+
+def test_a_shorter_crawl_delay_leaves_the_longer_rate_interval_in_force() -> None:
+    site = polite_site("0.05")
+    with serving(site.app) as origin:
+        result = crawl(origin, "asyncio", concurrency=4, rate=5.0)
+    assert min(gaps(page_hits(site))) >= 0.2  # 1/5 s, not the site's 0.05 s
+    assert result.stats.get(f"crawl_delay/{origin.removeprefix('http://')}") == 0.2
 
 
 def test_a_slow_host_never_holds_up_another(model: str) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import errno
 import io
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from errors import ErrorKind
 from processing.colours import dominant_colours
@@ -279,3 +280,95 @@ def test_an_original_a_browser_would_show_wrong_is_re_encoded_even_when_it_fits(
     with Image.open(ready_dir / made[128].path) as shown:
         assert shown.mode == "RGB"
         assert shown.size == ((60, 100) if what == "turned" else (100, 60))
+
+
+# Four colours far apart, one per quadrant: where each lands shows how an image was turned.
+QUADRANT_COLOURS = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255))
+
+
+def quadrants(size: tuple[int, int]) -> Image.Image:
+    """An image whose quadrants are QUADRANT_COLOURS: top left, top right, bottom left, right."""
+    width, height = size
+    image = Image.new("RGB", size)
+    for index, colour in enumerate(QUADRANT_COLOURS):
+        left, top = (index % 2) * width // 2, (index // 2) * height // 2
+        image.paste(colour, (left, top, left + width // 2, top + height // 2))
+    return image
+
+
+def quadrant_colours(image: Image.Image) -> list[tuple[int, int, int]]:
+    """The colour of each quadrant's centre, as the nearest of QUADRANT_COLOURS (JPEG blurs)."""
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    centres = [(x * width // 4, y * height // 4) for y in (1, 3) for x in (1, 3)]
+    return [_nearest(rgb.getpixel(at)) for at in centres]
+
+
+def _nearest(pixel: tuple[int, int, int]) -> tuple[int, int, int]:
+    return min(
+        QUADRANT_COLOURS,
+        key=lambda colour: sum((a - b) ** 2 for a, b in zip(colour, pixel, strict=True)),
+    )
+
+
+@pytest.mark.parametrize("orientation", range(2, 9))
+def test_an_original_that_fits_is_turned_upright_whatever_its_orientation(
+    ready_dir: Path, orientation: int
+) -> None:
+    # 2, 3 and 4 mirror or turn it upside down without swapping width and height: a turn all
+    # the same, so its own bytes cannot stand for its thumbnail.
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encoded(quadrants((100, 60)), "JPEG", exif=exif)  # fits 128
+    with Image.open(io.BytesIO(data)) as original:
+        upright = ImageOps.exif_transpose(original)
+    result = thumbnails_of(data, ready_dir)
+    with Image.open(ready_dir / result.thumbnails[-1].path) as shown:
+        assert result.thumbnails[-1].size == 128 and shown.size == upright.size
+        assert quadrant_colours(shown) == quadrant_colours(upright)
+
+
+def animated_gif(size: tuple[int, int]) -> bytes:
+    frames = [colour_source("RGB", size).convert("P") for _ in range(3)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        encoded(colour_source("P", (100, 60)), "GIF"),
+        animated_gif((100, 60)),
+        encoded(colour_source("RGBA", (100, 60)), "WEBP"),
+        encoded(colour_source("RGB", (100, 60)), "BMP"),
+    ],
+    ids=["gif", "animated-gif", "webp", "bmp"],
+)
+def test_thumbnails_are_jpeg_or_png_even_when_the_original_fits(
+    ready_dir: Path, data: bytes
+) -> None:
+    result = thumbnails_of(data, ready_dir)
+    made = {thumb.size: thumb for thumb in result.thumbnails}
+    assert made[128].path.endswith((".jpg", ".png"))
+    with Image.open(ready_dir / made[128].path) as shown:
+        assert shown.format in ("JPEG", "PNG") and shown.size == (100, 60)
+        assert getattr(shown, "n_frames", 1) == 1
+
+
+def deflate_header(png: bytes) -> tuple[int, int]:
+    """Of a PNG's first IDAT chunk: the level class its zlib header names (FLEVEL: 0 for
+    levels 0 and 1, 2 for the default 6) and its first deflate block's type (0: stored)."""
+    at = 8  # past the signature: chunks of length, type, data, CRC
+    while png[at + 4 : at + 8] != b"IDAT":
+        at += 12 + struct.unpack(">I", png[at : at + 4])[0]
+    zlib_flags, first_byte = png[at + 9], png[at + 10]
+    return zlib_flags >> 6, (first_byte >> 1) & 0b11
+
+
+def test_png_thumbnails_are_compressed_at_zlibs_fastest_level(ready_dir: Path) -> None:
+    # Level 1: the README's performance numbers rest on it (level 0 would not compress).
+    result = thumbnails_of(encoded(colour_source("RGBA"), "PNG"), ready_dir)
+    for thumb in result.thumbnails:
+        level_class, block_type = deflate_header((ready_dir / thumb.path).read_bytes())
+        assert thumb.path.endswith(".png") and level_class == 0 and block_type != 0

@@ -63,6 +63,15 @@ def test_normalize_returns_none_or_a_fetchable_url_and_is_idempotent(url: str) -
         assert normalize(normalized) == normalized
 
 
+# Paths made of segments, empty ones and dot segments among them ("a//b", "..//c", "b/./"),
+# where urljoin and the plain-path shortcuts could part: urljoin drops empty segments.
+SEGMENTED = st.builds(
+    lambda segments, query: "/".join(segments) + query,
+    st.lists(st.sampled_from(["a", "b", ".", "..", ""]), min_size=1, max_size=6),
+    st.sampled_from(["", "?q=1", "?x=/y//z"]),
+)
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     st.sampled_from(
@@ -79,6 +88,8 @@ def test_normalize_returns_none_or_a_fetchable_url_and_is_idempotent(url: str) -
         st.text(max_size=60).map(lambda path: "/" + path),
         st.text(alphabet="./;?#:ab ", max_size=12),
         st.text(alphabet="./;?#:ab ", max_size=12).map(lambda path: "/" + path),
+        SEGMENTED,
+        SEGMENTED.map(lambda path: "/" + path),
     ),
 )
 def test_resolving_a_whole_page_agrees_with_urljoin_one_href_at_a_time(

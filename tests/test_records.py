@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.pages import Page
 from errors import ErrorInfo, ErrorKind
 from processing.thumbnails import ImageResult, Thumbnail
 from runfolder.records import RunRecorder
@@ -24,11 +25,16 @@ IMAGE = ImageResult(
     colours=("#102030",),
 )
 OTHER = IMAGE._replace(url="http://127.0.0.1:8123/b.jpg", sha256="bb" * 32)
+PAGE = Page(START + "p", START + "p", 200, 1, None, (START,), (IMAGE.url,))
 
 
-def digest_of(run_dir: Path, images: list[ImageResult], start: str = START) -> str:
+def digest_of(
+    run_dir: Path, images: list[ImageResult], start: str = START, pages: tuple[Page, ...] = ()
+) -> str:
     run_dir.mkdir()
     recorder = RunRecorder(run_dir, start, Stats())
+    for page in pages:
+        recorder.page(page)
     for image in images:
         recorder.image(image)
     recorder.close()
@@ -57,3 +63,22 @@ def test_the_same_work_in_any_order_and_on_any_port_has_the_same_digest(tmp_path
 )
 def test_different_work_has_a_different_digest(tmp_path: Path, changed: ImageResult) -> None:
     assert digest_of(tmp_path / "a", [IMAGE, OTHER]) != digest_of(tmp_path / "b", [changed, OTHER])
+
+
+FAILED = PAGE._replace(status=404, error=ErrorInfo(ErrorKind.HTTP, "HTTP 404 Not Found"))
+
+
+@pytest.mark.parametrize(
+    ("page", "changed"),
+    [
+        (PAGE, FAILED),
+        (FAILED, FAILED._replace(status=0, error=ErrorInfo(ErrorKind.TIMEOUT, "too long"))),
+        (PAGE, PAGE._replace(url=START + "q", final_url=START + "q")),
+    ],
+    ids=["ok or failed", "error kind", "url"],
+)
+def test_a_page_that_differs_in_outcome_or_url_gives_a_different_digest(
+    tmp_path: Path, page: Page, changed: Page
+) -> None:
+    before = digest_of(tmp_path / "a", [IMAGE], pages=(page,))
+    assert digest_of(tmp_path / "b", [IMAGE], pages=(changed,)) != before

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from runfolder.resume import load_done
-from tests.conftest import MiniSite, chain_site, serving
+from tests.conftest import PIPELINE, MiniSite, chain_site, serving
 from tests.conftest import crawl_command as crawl_with
 from tests.test_interrupt import wait_for_pages
 
@@ -140,26 +141,95 @@ def interrupted_run(origin: str, run_dir: Path) -> None:
     first.wait(timeout=20)
 
 
+# What a line damaged in the middle of a record file may hold: bytes that are not JSON (a
+# disk error), or JSON that is not a record (the page's own fields missing).
+DAMAGES = {
+    "not-json": lambda line: b'{"url": "http://127.0.0.1/half-writt\xff\n',
+    "not-a-record": lambda line: json.dumps({"url": json.loads(line)["url"]}).encode() + b"\n",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
 def test_a_record_damaged_in_the_middle_stops_resume_and_repair_carries_on(
-    site: tuple[MiniSite, str], unbroken: dict, tmp_path: Path
+    site: tuple[MiniSite, str], unbroken: dict, tmp_path: Path, damage: str
 ) -> None:
-    _, origin = site
+    mini, origin = site
     run_dir = tmp_path / "run"
     interrupted_run(origin, run_dir)
     pages = run_dir / "pages.jsonl"
     lines = pages.read_bytes().splitlines(keepends=True)
-    lines[5] = b'{"url": "http://127.0.0.1/half-writt\xff\n'  # a disk error mid-file
+    valid = lines[:5] + lines[6:]
+    lines[5] = DAMAGES[damage](lines[5])
     pages.write_bytes(b"".join(lines))
     before = {path.name: path.read_bytes() for path in run_dir.iterdir() if path.is_file()}
 
     refused = subprocess.run(crawl_command("--resume", str(run_dir)), capture_output=True)
-    assert refused.returncode == 2
+    assert refused.returncode == 2, refused.stderr
     assert b"pages.jsonl line 6 is not a record" in refused.stderr
     assert {path.name: path.read_bytes() for path in run_dir.iterdir() if path.is_file()} == before
 
+    mini.hits.clear()
     repaired = subprocess.run(
         crawl_command("--resume", str(run_dir), "--repair"), capture_output=True, text=True
     )
     assert repaired.returncode == 0, repaired.stderr
     assert "1 damaged record lines dropped" in repaired.stdout
     assert summary(run_dir)["digest"] == unbroken["digest"]  # the lost page fetched again
+    # Every valid line is kept where it was (new lines follow), and none fetched again.
+    assert pages.read_bytes().startswith(b"".join(valid))
+    kept = {json.loads(line)["url"] for line in valid}
+    assert not {path for path in mini.hits if f"{origin}{path}" in kept}
+
+
+# `python pipeline.py ARGS` killed in the middle of writing a line. A kill -9 cuts a line only
+# when it lands inside the write itself; here the kernel does both on cue: past the file-size
+# limit it cuts the write short, and SIGXFSZ, left at its default (Python ignores it), ends
+# the process there and then, as a kill -9 would: no handler, no finally.
+KILLED_MID_LINE = """
+import resource, runpy, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+limit = int(sys.argv.pop(1))
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+sys.argv.pop(0)
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+ONE_AT_A_TIME = ("--concurrency", "1", "--no-timeline")  # the same lines in the same order
+
+
+@pytest.fixture(scope="module")
+def pages_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """60 pages without images, and an unbroken run of them, one page at a time."""
+    with serving(chain_site(PAGES, 0.01, images=False).app) as origin:
+        run_dir = tmp_path_factory.mktemp("unbroken") / "run"
+        command = crawl_command(f"{origin}/", "--out", str(run_dir), *ONE_AT_A_TIME)
+        subprocess.run(command, check=True, capture_output=True)
+        yield origin, run_dir
+
+
+def test_a_run_killed_in_the_middle_of_a_line_resumes_to_the_unbroken_outputs(
+    pages_only: tuple[str, Path], tmp_path: Path
+) -> None:
+    origin, unbroken = pages_only
+    lines = (unbroken / "pages.jsonl").read_bytes().splitlines(keepends=True)
+    cut_at = len(b"".join(lines[:20])) + len(lines[20]) // 2  # halfway through line 21
+    run_dir = tmp_path / "run"
+    command = crawl_command(f"{origin}/", "--out", str(run_dir), *ONE_AT_A_TIME)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_LINE, str(cut_at), str(PIPELINE), *command[2:]],
+        capture_output=True,
+        timeout=60,
+    )
+    assert killed.returncode == -signal.SIGXFSZ, killed.stderr
+    written = (run_dir / "pages.jsonl").read_bytes()
+    assert written == b"".join(lines[:20]) + lines[20][: len(lines[20]) // 2]
+    assert not (run_dir / "summary.json").exists()
+
+    resumed = subprocess.run(
+        crawl_command("--resume", str(run_dir)), capture_output=True, text=True, timeout=60
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert summary(run_dir)["digest"] == summary(unbroken)["digest"]
+    assert summary(run_dir)["counts"] == summary(unbroken)["counts"]
