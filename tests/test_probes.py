@@ -15,10 +15,10 @@ import psutil
 import pytest
 
 from claims.probes import PROBES, ROOT, ProbeFailed, ping_pong, run_probe
+from tests.conftest import MARK, marked
 
 ALWAYS = {"gil_enabled", "python"}
 CAN_PIN = hasattr(os, "sched_setaffinity")
-MARK = "CLAIMS_PROBE_TEST_MARK"  # set for one test: every process a probe starts inherits it
 
 
 def measured(name: str, keys: set[str], **params: object) -> dict:
@@ -36,15 +36,6 @@ def spread(**params: object) -> dict:
 
 def cpus_here() -> int:
     return len(os.sched_getaffinity(0)) if CAN_PIN else os.cpu_count() or 1
-
-
-def marked_processes(mark: str) -> list[psutil.Process]:
-    """Every live process but this one whose environment carries mark."""
-    found = []
-    for process in psutil.process_iter(["environ"]):
-        if (process.info["environ"] or {}).get(MARK) == mark and process.pid != os.getpid():
-            found.append(process)
-    return found
 
 
 def test_the_probes_are_registered_by_name() -> None:
@@ -281,7 +272,7 @@ def test_a_probe_leaves_no_process_running(name: str, mark: str) -> None:
     run_probe(name, **WITH_PROCESSES[name])
     # multiprocessing's resource tracker ends on its own once the probe has exited: allow it
     # a moment. Orphans (a worker whose parent did not join it) carry the mark too.
-    _, alive = psutil.wait_procs(marked_processes(mark), timeout=5)
+    _, alive = psutil.wait_procs(marked(mark), timeout=5)
     assert alive == []
     assert set(psutil.Process().children(recursive=True)) <= before
 
@@ -289,7 +280,7 @@ def test_a_probe_leaves_no_process_running(name: str, mark: str) -> None:
 def test_an_overrunning_probe_is_killed_with_its_workers(mark: str) -> None:
     with pytest.raises(ProbeFailed, match=r"probe cpu_spread timed out after 1\.5 s"):
         run_probe("cpu_spread", timeout=1.5, workers=2, cores=1, loops=10**11)
-    _, alive = psutil.wait_procs(marked_processes(mark), timeout=5)
+    _, alive = psutil.wait_procs(marked(mark), timeout=5)
     assert alive == []
 
 
