@@ -8,7 +8,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -26,24 +26,31 @@ CHROMIUM_ARGS = [
 ]
 
 
-def unavailable(reason: str) -> None:
-    """Skip on a developer's machine without the browser; in CI the test must fail instead."""
+def unavailable(reason: str) -> NoReturn:
+    """Skip on a developer's machine without a browser; in CI the test must fail instead."""
     if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-        pytest.fail(f"{reason} (CI must run the browser test: `make browser` installs it)")
-    pytest.skip(f"{reason}: `make browser` installs it")
+        pytest.fail(f"{reason} (CI must run the browser tests)")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the module."""
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is missing")
+    """One headless Chromium for the module: Debian's where it is installed, else
+    Playwright's own (`playwright install chromium`), else a skip that says how."""
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import Error, sync_playwright
     except ImportError:
         unavailable("playwright is not installed (pip install -e '.[dev]')")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        own = {"executable_path": str(CHROMIUM)} if CHROMIUM.exists() else {}
+        try:
+            chromium = playwright.chromium.launch(args=CHROMIUM_ARGS, **own)
+        except Error as error:
+            first = str(error).strip().splitlines()[0]
+            unavailable(
+                f"no browser could start ({first}); `make browser` installs Debian's "
+                "chromium as root, `playwright install chromium` Playwright's own"
+            )
         yield chromium
         chromium.close()
 
