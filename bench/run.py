@@ -49,8 +49,8 @@ import psutil
 from PIL import Image
 
 from compare.alone import input_images
-from compare.results import machine
 from config import DEFAULT_SIZES
+from measure.interpreter import machine
 from measure.verdict import Outcome, judge, paired_ratios, spread
 from processing.thumbnails import load_upright
 from testsite import ServeOptions, SiteSpec, build_site, site_process

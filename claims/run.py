@@ -32,7 +32,7 @@ from claims.lab import Lab, Series
 from claims.measures import peak_in_flight, the_stage
 from claims.probes import run_probe
 from claims.verdict import Check, Verdict, assess, decide
-from compare.plan import interpreter_name
+from measure.interpreter import interpreter_name
 from processing.files import write_atomic
 
 CLAIMS_FILE = "claims.json"

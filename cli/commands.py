@@ -43,10 +43,11 @@ from cli.options import (
 )
 from compare.alone import run_alone
 from compare.plan import CompareRequest, plan_runs, run_all
-from compare.results import machine, report_compare
+from compare.results import report_compare
 from config import STAGES, RunConfig
 from crawler.crawl import SiteUnreachable
 from measure.conditions import CpuWindow, busy_words
+from measure.interpreter import machine
 from measure.progress import Progress
 from pipeline import Pipeline
 from runfolder.folders import remove_if_made

@@ -37,7 +37,7 @@ from typing import Any
 
 from config import DEFAULT_STAGES, STAGES, RunConfig, StageConfig, command_line
 from measure.conditions import CpuWindow
-from measure.interpreter import describe
+from measure.interpreter import describe, interpreter_name
 from measure.process import run_measured
 from models.registry import MODEL_NAMES, MODELS
 
@@ -128,13 +128,6 @@ class CompareRequest:
     resize_workers: tuple[int, ...] = (DEFAULT_STAGES["resize"].workers,)
     write_workers: tuple[int, ...] = (DEFAULT_STAGES["write"].workers,)
     pythons: tuple[str, ...] = ("",)
-
-
-def interpreter_name(python: str) -> str:
-    """A short name for an interpreter's path: its virtual environment's folder, if any
-    ('.venv-ft' for .venv-ft/bin/python), else the file's own name."""
-    path = Path(python)
-    return path.parent.parent.name if path.parent.name == "bin" else path.name
 
 
 def plan_runs(request: CompareRequest) -> list[tuple[int, RunPlan]]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +14,10 @@ from compare.chart import plot
 from compare.plan import DEFAULT_MODELS, STAGE_KNOBS, aggregate
 from compare.ranking import GAP_MARKS, MARGIN, busy_note, groups, rank, swapping
 from measure.conditions import FREE_MARGIN, busy_words
-from measure.interpreter import interpreter
+from measure.interpreter import machine
 from measure.verdict import Outcome, judge, paired_ratios, spread
 
 UNITS = {"crawl": "fetches", "write": "images saved", "resize": "images thumbnailed"}
-
-
-def machine() -> dict[str, Any]:
-    """What the numbers were measured on: the machine, and the interpreter running compare."""
-    seen = interpreter()
-    return {
-        "cores": os.cpu_count(),
-        "platform": platform.platform(),
-        **seen,
-    }
 
 
 def format_alone(rows: list[dict[str, Any]]) -> str:

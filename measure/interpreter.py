@@ -1,4 +1,5 @@
-"""Which interpreter a run ran on, measured inside it: version, free-threaded build, GIL.
+"""Which machine and interpreter a run ran on, measured inside it: cores, platform, version,
+free-threaded build, GIL.
 
 A free-threaded build (PEP 703) starts without the GIL, but importing an extension module
 that does not declare support for it turns the GIL back on for the rest of the process
@@ -9,13 +10,25 @@ the build.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import sys
 import sysconfig
+from pathlib import Path
 from typing import Any
 
 # The libraries whose versions can change a run's outputs or speed.
-LIBRARIES = ("aiohttp", "requests", "pillow", "click", "tqdm", "psutil", "selectolax")
+LIBRARIES = (
+    "aiohttp",
+    "requests",
+    "pillow",
+    "click",
+    "tqdm",
+    "psutil",
+    "selectolax",
+    "protego",
+    "webencodings",
+)
 
 
 def interpreter() -> dict[str, Any]:
@@ -27,6 +40,23 @@ def interpreter() -> dict[str, Any]:
         "gil_enabled": gil_enabled(),
         "libraries": {name: _version(name) for name in LIBRARIES},
     }
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on: the machine, and the interpreter measuring them."""
+    seen = interpreter()
+    return {
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        **seen,
+    }
+
+
+def interpreter_name(python: str) -> str:
+    """A short name for an interpreter's path: its virtual environment's folder, if any
+    ('.venv-ft' for .venv-ft/bin/python), else the file's own name."""
+    path = Path(python)
+    return path.parent.parent.name if path.parent.name == "bin" else path.name
 
 
 def version() -> str:
