@@ -43,13 +43,14 @@ from cli.options import (
 )
 from compare.alone import run_alone
 from compare.plan import CompareRequest, plan_runs, run_all
-from compare.results import report_compare
+from compare.results import OutputsDiffer, finish_compare
 from config import STAGES, RunConfig
 from crawler.crawl import SiteUnreachable
-from measure.conditions import CpuWindow, busy_words
+from measure.conditions import FREE_MARGIN, CpuWindow, busy_words
 from measure.interpreter import machine
 from measure.progress import Progress
 from pipeline import Pipeline
+from report import tables
 from runfolder.folders import remove_if_made
 from runfolder.resume import (
     RESULT_OPTIONS,
@@ -234,9 +235,30 @@ def compare(
                 "analysis": base.analysis,
             }
             try:
-                report_compare(out, results, info)
+                _print_compare(out, *finish_compare(out, results, info))
+            except OutputsDiffer as exc:
+                raise click.ClickException(str(exc)) from None
             finally:
                 _write_report(out)
+
+
+def _print_compare(out: Path, rows: list[dict], said: list[str], charted: bool) -> None:
+    """compare's tables, its findings in words, and where its files are."""
+    alone, whole = tables.alone_rows(rows), tables.pipeline_rows(rows)
+    if alone:
+        click.echo(
+            "Each stage alone, ranked by its own time (~: not a measured difference; others: "
+            f"cores other programs took while it ran, !: over {FREE_MARGIN:g}, a busy machine)"
+        )
+        click.echo(tables.terminal(alone, tables.alone_columns(alone)))
+    if whole:
+        click.echo("\nThe whole pipeline")
+        click.echo(tables.terminal(whole, tables.PIPELINE))
+    click.echo("\n" + "\n".join(said))
+    click.echo(
+        f"Results in {out}/ (results.json, results.csv"
+        + (", chart.png)" if charted else "; pip install '.[plot]' for chart.png)")
+    )
 
 
 @cli.command()

@@ -20,7 +20,8 @@ from typing import Any
 
 from compare.ranking import GAP_MARKS
 from config import STAGES
-from measure.conditions import FREE_MARGIN, busy_words
+from measure.conditions import FREE_MARGIN
+from report import tables
 from report.page import (
     esc,
     fmt,
@@ -42,42 +43,6 @@ PREFERRED = (
     ("resize", {"threads", "processes"}),
     ("crawl", {"asyncio", "threads"}),
     ("write", {"threads", "processes"}),
-)
-ALONE_COLUMNS = (
-    ("stage", "stage", 0),
-    ("model", "model", 0),
-    ("knobs", "knobs", 0),
-    ("wall_s", "wall s", 2),
-    ("wall_range", "min-max", 2),
-    ("items", "items", 0),
-    ("per_s", "items/s", 0),
-    ("vs_best", "vs fastest", 2),
-    ("cpu_s", "cpu s", 2),
-    ("cores_used", "cores", 2),
-    ("peak_rss_mb", "peak MB", 0),
-    ("lag_max_ms", "lag max ms", 0),
-    ("lag_p99_ms", "p99 ms", 0),
-    ("taken", "others", 2),
-    ("runs", "runs", 0),
-)
-PIPELINE_COLUMNS = (
-    ("crawl", "crawl", 0),
-    ("write", "write", 0),
-    ("resize", "resize", 0),
-    ("latency_ms", "lat ms", 0),
-    ("concurrency", "conc", 0),
-    ("resize_workers", "rw", 0),
-    ("wall_s", "wall s", 2),
-    ("wall_range", "min-max", 2),
-    ("crawl_per_s", "fetch/s", 0),
-    ("resize_per_s", "img/s", 0),
-    ("cpu_s", "cpu s", 2),
-    ("cores_used", "cores", 2),
-    ("peak_rss_mb", "peak MB", 0),
-    ("lag_max_ms", "lag max ms", 0),
-    ("lag_p99_ms", "p99 ms", 0),
-    ("taken", "others", 2),
-    ("runs", "runs", 0),
 )
 
 
@@ -266,44 +231,40 @@ def _table(compare_dir: Path, configurations: list[Configuration]) -> str:
     parts = []
     if alone:
         title = "Each stage alone, ranked by its own time (medians)"
-        parts.append(_table_of(compare_dir, alone, ALONE_COLUMNS, title))
+        columns = tables.alone_columns([c.row for c in alone])
+        parts.append(_table_of(compare_dir, alone, columns, title))
     if whole:
-        parts.append(
-            _table_of(compare_dir, whole, PIPELINE_COLUMNS, "The whole pipeline (medians)")
-        )
+        parts.append(_table_of(compare_dir, whole, tables.PIPELINE, "The whole pipeline (medians)"))
     return (
         f'<section id="table">{"".join(parts)}<p class="note">Also in '
         '<a href="results.csv">results.csv</a> and <a href="results.json">results.json</a>; '
-        "the fastest of each group is in bold; ~ after vs fastest: the repeats overlap the "
+        "the fastest of each group is in bold; ~ after vs best: the repeats overlap the "
         f"fastest's, so the gap is not a measured difference; =: {GAP_MARKS['fails'][1]} on "
         "every repeat; others: the cores other programs took while the busiest repeat ran, "
-        f"marked when over {FREE_MARGIN:g} (a ranking measured on a busy machine may not "
+        f"marked ! when over {FREE_MARGIN:g} (a ranking measured on a busy machine may not "
         "hold on a quiet one).</p></section>"
     )
 
 
 def _table_of(
-    compare_dir: Path, configurations: list[Configuration], columns: tuple, title: str
+    compare_dir: Path,
+    configurations: list[Configuration],
+    columns: tuple[tables.Column, ...],
+    title: str,
 ) -> str:
-    heads = "".join(f"<th>{esc(label)}</th>" for _, label, _ in columns)
+    heads = "".join(f"<th>{esc(column.label)}</th>" for column in columns)
     lines = []
     for configuration in configurations:
         row = configuration.row
-        values = {**row, "wall_range": (row.get("wall_min_s"), row.get("wall_max_s"))}
-        if busy_words(row["taken"]):
-            values["taken"] = f"{fmt(row['taken'], 2)} busy"
-        if row.get("vs_best_outcome") in GAP_MARKS:
-            mark, _ = GAP_MARKS[row["vs_best_outcome"]]
-            values["vs_best"] = f"{fmt(row.get('vs_best'), 2)} {mark}"
-        cells = "".join(_cell(values.get(key), digits) for key, _, digits in columns)
-        same = '<td class="good">yes</td>' if row.get("digest_ok") else '<td class="bad">NO</td>'
+        cells = "".join(_cell(column, row) for column in columns)
         best = ' class="best"' if _is_fastest(row, configurations) else ""
         lines.append(
-            f"<tr{best}>{cells}{same}{_report_cell(compare_dir, configuration.folder)}</tr>"
+            f"<tr{best}>{cells}<td>{row['runs']}</td>"
+            f"{_report_cell(compare_dir, configuration.folder)}</tr>"
         )
     return (
         f'<h2>{esc(title)}</h2><div class="scroll"><table>'
-        f'<tr>{heads}<th>same</th><th class="text">median run</th></tr>{"".join(lines)}'
+        f'<tr>{heads}<th>runs</th><th class="text">median run</th></tr>{"".join(lines)}'
         "</table></div>"
     )
 
@@ -328,12 +289,12 @@ def _findings(results: dict[str, Any]) -> str:
     return f'<section id="findings"><h2>What it says</h2><ul>{items}</ul></section>'
 
 
-def _cell(value: Any, digits: int) -> str:
-    if isinstance(value, tuple):
-        return f"<td>{esc(fmt(value[0], digits))}-{esc(fmt(value[1], digits))}</td>"
-    if isinstance(value, str):
-        return f'<td class="text">{esc(value)}</td>'
-    return f"<td>{esc(fmt(value, digits))}</td>"
+def _cell(column: tables.Column, row: dict[str, Any]) -> str:
+    """One cell as the terminal shows it; words left-aligned, a differing digest in red."""
+    text = column.cell(row).strip()
+    if column.label == "same":
+        return f'<td class="{"good" if row["digest_ok"] else "bad"}">{esc(text)}</td>'
+    return f'<td class="text">{esc(text)}</td>' if column.words else f"<td>{esc(text)}</td>"
 
 
 def _report_cell(compare_dir: Path, folder: Path | None) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from compare.plan import RunPlan, run_all
-from compare.results import report_compare
+from compare.results import finish_compare
 from config import RunConfig
 from report import write_compare_report
 from tests.conftest import MiniSite, crawl_command, photo_bytes, serving
@@ -76,7 +76,7 @@ def compare_into(origin: str, out: Path) -> Path:
     results: list[dict] = []
     out.mkdir(parents=True)
     run_all(plans, RunConfig("", out, sizes=(64,)), open_site, out, Stub(), results)
-    report_compare(out, results, {"note": "test"})  # each run's child wrote its own report
+    finish_compare(out, results, {"note": "test"})  # each run's child wrote its own report
     write_compare_report(out)
     return out
 

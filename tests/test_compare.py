@@ -14,10 +14,11 @@ from claims.measures import peak_in_flight
 from compare.chart import MODEL_COLOURS, alone_panels, pipeline_panels, plot
 from compare.plan import DEFAULT_MODELS, CompareRequest, RunPlan, aggregate, plan_runs, run_all
 from compare.ranking import rank
-from compare.results import findings, format_alone, format_pipeline, write_results
+from compare.results import findings, write_results
 from config import RunConfig
 from measure.interpreter import machine
 from models.registry import MODEL_NAMES, models_for
+from report import tables
 from tests.conftest import MiniSite, photo_bytes, serving
 
 LOCAL = models_for("crawl")  # the four models of one machine; dask has tests of its own
@@ -164,7 +165,7 @@ def test_the_files_tables_and_chart_rank_each_stage_by_its_own_time(
     results = compared
     rows = aggregate(results)
     rank(rows)
-    write_results(tmp_path, rows, results, {"note": "test"})
+    write_results(tmp_path, rows, results, {"note": "test"}, findings(rows))
     document = json.loads((tmp_path / "results.json").read_text())
     assert document["machine"]["cores"] == machine()["cores"]
     assert len(document["runs"]) == len(results) and document["findings"]
@@ -349,3 +350,14 @@ TABLE_FIELDS = {
     "lag_p99_ms": 1.0,
     "digest_ok": True,
 }
+
+
+def format_alone(rows: list[dict]) -> str:
+    """The stage-alone table as the terminal shows it."""
+    alone = tables.alone_rows(rows)
+    return tables.terminal(alone, tables.alone_columns(alone))
+
+
+def format_pipeline(rows: list[dict]) -> str:
+    """The whole-pipeline table as the terminal shows it."""
+    return tables.terminal(tables.pipeline_rows(rows), tables.PIPELINE)
