@@ -13,25 +13,24 @@ Data flow:
 3. The GIL's claims run on the free-threaded lab too, when there is one, with the checks
    only such a run has (one thread without against with the GIL).
 4. claims.json gets one object per claim: id, words, source, verdict, the reasons, every
-   check with its repeats and conditions, and the command that reproduces it; the
-   terminal gets the same in words, and the folder gets report.html (the report package).
+   check with its repeats and conditions, and the command that reproduces it; the command
+   line prints them in words (report.verdicts), and the folder gets report.html.
 """
 
 from __future__ import annotations
 
 import json
-import platform
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from claims.catalogue import BY_NUMBER, Claim, bound_words
+from claims.catalogue import BY_NUMBER, Claim
 from claims.chart import CHART_FILE, plot
 from claims.experiments import EXPERIMENTS
 from claims.lab import Lab, Series
 from claims.measures import peak_in_flight, the_stage
 from claims.probes import run_probe
-from claims.verdict import Check, Verdict, assess, decide
+from claims.verdict import Check, assess, decide
 from measure.interpreter import interpreter_name
 from processing.files import write_atomic
 
@@ -192,57 +191,3 @@ def write_claims(folder: Path, findings: list[dict], machine: dict[str, Any]) ->
     document = {"machine": machine, "claims": findings}
     write_atomic(folder / CLAIMS_FILE, json.dumps(document, indent=2).encode())
     plot(findings, folder / CHART_FILE)
-
-
-def format_claims(findings: list[dict], machine: dict[str, Any]) -> str:
-    """The verdicts in words, each with its numbers and the command that reproduces it."""
-    first = findings[0]["evidence"] if findings else {}
-    gil = "GIL on" if first.get("gil_enabled", True) else "GIL off"
-    quick = (
-        "; quick: smaller inputs, verdicts less sure" if findings and findings[0]["quick"] else ""
-    )
-    lines = [
-        f"The rules of thumb on this machine: {machine.get('cores')} cores, "
-        f"Python {first.get('python', platform.python_version())} ({gil}){quick}",
-        "",
-    ]
-    for finding in findings:
-        lines.append(f"{finding['id']:>2}  {finding['verdict'].upper():<20}{finding['claim']}")
-        lines += _check_lines(finding["evidence"]["checks"], "    ")
-        if finding["verdict"] == Verdict.CAVEAT:
-            lines.append(f"    caveat: {'; '.join(finding['because'])}")
-        lines += [f"    {note}" for note in finding["untested"]]
-        if "without_gil" in finding:
-            found = finding["without_gil"]
-            lines.append(
-                f"    without the GIL (Python {found['python']}): {found['verdict'].upper()}"
-            )
-            lines += _check_lines(found["checks"], "      ")
-        lines.append(f"    reproduce: {finding['command']}")
-        lines.append("")
-    return "\n".join(lines).rstrip()
-
-
-def _check_lines(checks: list[dict[str, Any]], indent: str) -> list[str]:
-    """Each check in words, with the reason beneath one that is inconclusive."""
-    lines = []
-    for check in checks:
-        lines.append(f"{indent}{describe(check)}")
-        if check["reason"]:
-            lines.append(f"{indent}  because {check['reason']}")
-    return lines
-
-
-def describe(check: dict[str, Any]) -> str:
-    """'name: 1.84x (1.81-1.90 over 3; at least 1.6x) holds', with the repeats set aside."""
-    unit = check["unit"]
-    bound = bound_words(check.get("at_least"), check.get("at_most"), unit)
-    values = check["values"]
-    if not values:
-        return f"{check['name']}: no repeat judged ({bound}) {check['outcome']}"
-    extra = f", the middle {len(values) - check['outliers']} judged" if check["outliers"] else ""
-    extra += f", {len(check['set_aside'])} set aside" if check["set_aside"] else ""
-    return (
-        f"{check['name']}: {check['median']:.2f}{unit} ({min(values):.2f}-{max(values):.2f} "
-        f"over {len(values)}{extra}; {bound}) {check['outcome']}"
-    )

@@ -27,7 +27,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from claims.catalogue import BY_NUMBER, threshold_table
 from claims.lab import FULL, QUICK, Lab
 from claims.probes import ProbeFailed
-from claims.run import format_claims, run_claims, write_claims
+from claims.run import run_claims, write_claims
 from cli.options import (
     SITE,
     check_models,
@@ -51,6 +51,7 @@ from measure.interpreter import machine
 from measure.progress import Progress
 from pipeline import Pipeline
 from report import tables
+from report.verdicts import format_claims
 from runfolder.folders import remove_if_made
 from runfolder.resume import (
     RESULT_OPTIONS,

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from claims.chart import CHART_FILE
-from claims.run import CLAIMS_FILE, describe
+from claims.run import CLAIMS_FILE
 from report.compare_report_html import timelines_section
 from report.page import esc, fmt, local_href, page, read_json, write_page
 from report.run_report import REPORT_FILE
 from report.timeline import COMPARE_RESOLUTION, read_timeline
+from report.verdicts import describe
 
 VERDICT_CLASS = {"holds": "good", "holds with a caveat": "warn", "fails": "bad"}
 
