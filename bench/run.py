@@ -3,7 +3,7 @@
 Every figure is a ratio of two things run in the same session, interleaved A B A B, the
 median of REPEATS paired ratios (repeat i of A against repeat i of B), because this machine
 is shared and noisy. A target is met ("pass") when every repeat meets it, missed ("short")
-when none does, and "inconclusive" when the repeats fall on both sides (measure/verdict.py).
+when none does, and "inconclusive" when the repeats fall on both sides (measure/repeats.py).
 Each run writes into a new folder (files created right after a bulk delete are slow here).
 Figures and targets:
 1. crawl, asyncio model, 2,000-page photo site, no latency, concurrency 64, pages/s of the
@@ -51,7 +51,7 @@ from PIL import Image
 from compare.alone import input_images
 from config import DEFAULT_SIZES
 from measure.interpreter import machine
-from measure.verdict import Outcome, judge, paired_ratios, spread
+from measure.repeats import Outcome, judge, paired_ratios, spread
 from processing.thumbnails import load_upright
 from testsite import ServeOptions, SiteSpec, build_site, site_process
 

@@ -37,7 +37,7 @@ class Sizes:
     quick: bool
     repeats: int  # rounds of every experiment, and the fewest a check is judged on
     # Rounds at most, while a check is unsettled: from five, an odd repeat at each end is
-    # set aside (measure.verdict.judged), so more rounds can settle it.
+    # set aside (measure.repeats.judged), so more rounds can settle it.
     max_repeats: int
     site_pages: int  # the local site: pages enough for concurrency to matter
     site_images: int  # and photos enough to resize

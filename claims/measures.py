@@ -3,7 +3,7 @@ one alternative's own value, repeat by repeat, with the conditions each repeat r
 
 A Measure names its experiment and the alternatives it compares, so the caller knows which
 experiment to repeat when a check needs more repeats, and which rounds' conditions it rests
-on. Ratios are paired repeat by repeat (measure.verdict.paired_ratios): round i of A
+on. Ratios are paired repeat by repeat (measure.repeats.paired_ratios): round i of A
 against round i of B, measured side by side.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from claims.lab import Measurement, Series
-from measure.verdict import paired_ratios
+from measure.repeats import paired_ratios
 from runfolder.timeline import TIMELINE_FILE
 
 

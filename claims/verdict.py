@@ -8,7 +8,7 @@ N cores free (less FREE_MARGIN) and, for N >= 2, whose control (two processes of
 Python against one, run in the same round) scaled as two free cores must. Repeats that fail
 are set aside with the reason; with fewer than the experiment's repeats left, the check is
 inconclusive and says why. A check whose judged repeats straddle its threshold is
-inconclusive too (measure.verdict.judge): noise and a busy machine are never findings.
+inconclusive too (measure.repeats.judge): noise and a busy machine are never findings.
 
 A claim fails when any of its main checks fails, is inconclusive when none fails but one is
 inconclusive (or a caveat check is unsettled), and holds with a caveat when its main checks
@@ -26,7 +26,7 @@ from typing import Any
 from claims.catalogue import SCALES, Spec, bound_words
 from claims.lab import Series, Sizes
 from measure.conditions import FREE_MARGIN, Conditions
-from measure.verdict import Outcome, judge, judged
+from measure.repeats import Outcome, judge, judged
 
 
 class Verdict(StrEnum):

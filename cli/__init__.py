@@ -1,4 +1,5 @@
-"""The command line: `serve`, `crawl` and `compare`, their options, and what they print.
+"""The command line: `serve`, `crawl`, `stage`, `compare` and `claims`, their options, and
+what they print.
 
 `python pipeline.py ...`, `python -m cli ...` and `make crawl` all arrive here.
 """

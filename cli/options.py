@@ -7,6 +7,7 @@ FetchLimits), and config_from_options is the inverse of config.command_line.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -381,7 +382,8 @@ compare_options = bundle(
         type=click.Choice(["stages", "full"]),
         default="stages",
         show_default=True,
-        help="'full' runs every combination of models of the whole pipeline.",
+        help="'full' runs every combination of models of the whole pipeline "
+        f"({math.prod(len(models_for(stage)) for stage in STAGES)} with every model).",
     ),
     click.option(
         "--python",

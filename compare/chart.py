@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from compare.plan import DEFAULT_MODELS, KNOB_LABELS
+from compare.plan import DEFAULT_MODELS, KNOB_LABELS, UNITS
 from compare.ranking import GAP_MARKS, busy_note, gap, groups, swapping
 from config import STAGES
 from models.registry import MODEL_NAMES
@@ -28,7 +28,6 @@ MODEL_COLOURS = {
     "sequential": "#8c8c8c",
     "dask": "#8172b2",
 }
-UNITS = {"crawl": "fetches", "write": "images", "resize": "images"}
 Panel = tuple[str, str, list[dict[str, Any]], Callable[[dict[str, Any]], str]]
 T = TypeVar("T")
 

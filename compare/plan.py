@@ -10,8 +10,9 @@ Two views of the same question:
 Data flow:
 1. plan_runs expands the request into RunPlans: for the alone view, stage x model x the
    sweeps that stage depends on (STAGE_KNOBS); for the pipeline view, one stage swapped at a
-   time (or the full 4x4x4 matrix) x every sweep. Repeats are interleaved (A B C A B C) so
-   that a noisy moment on a shared machine hits every configuration alike.
+   time (or every combination of every stage's models) x every sweep. Repeats are
+   interleaved (A B C A B C) so that a noisy moment on a shared machine hits every
+   configuration alike.
 2. prepare_input crawls the site once with the default models into <out>/input/, when a
    write or resize stage is to run alone: every run of those stages gets the same bytes.
 3. For each plan, a fresh local site starts in its own process when the run crawls (so
@@ -42,7 +43,6 @@ from measure.process import run_measured
 from models.registry import MODEL_NAMES, MODELS
 
 DEFAULT_MODELS = {stage: config.model for stage, config in DEFAULT_STAGES.items()}
-VIEWS = ("alone", "pipeline")
 # The knobs each stage's own work depends on: a stage alone is swept over these only.
 STAGE_KNOBS = {
     "crawl": ("latency_ms", "concurrency"),
@@ -58,6 +58,8 @@ KNOB_LABELS = {
     "write_workers": "w{}",
 }
 INPUT = "input"
+# What each stage's items are, in the tables, the findings and the chart.
+UNITS = {"crawl": "fetches", "write": "images saved", "resize": "images thumbnailed"}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 from compare.plan import DEFAULT_MODELS
 from config import STAGES
 from measure.conditions import busy_words
-from measure.verdict import Outcome, judge, paired_ratios
+from measure.repeats import Outcome, judge, paired_ratios
 
 # Differences under this share are not worth a ranking, even when they are repeatable.
 MARGIN = 1.05

@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from compare.chart import plot
-from compare.plan import DEFAULT_MODELS, STAGE_KNOBS, aggregate
+from compare.plan import DEFAULT_MODELS, STAGE_KNOBS, UNITS, aggregate
 from compare.ranking import MARGIN, busy_note, groups, rank, swapping
 from measure.interpreter import machine
-from measure.verdict import Outcome, judge, paired_ratios, spread
+from measure.repeats import Outcome, judge, paired_ratios, spread
 from processing.files import write_atomic
-
-UNITS = {"crawl": "fetches", "write": "images saved", "resize": "images thumbnailed"}
 
 
 def findings(rows: list[dict[str, Any]]) -> list[str]:

@@ -25,7 +25,7 @@ from claims.run import run_claims
 from claims.verdict import FREE_MARGIN, Check, Verdict, assess, decide
 from cli import cli
 from cli.commands import FREE_THREADED
-from measure.verdict import Outcome, judge
+from measure.repeats import Outcome, judge
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

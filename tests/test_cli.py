@@ -20,6 +20,15 @@ def test_help_works_for_every_command(command: list[str]) -> None:
     assert "Usage:" in result.output
 
 
+def test_the_package_docstrings_name_every_command_and_every_model() -> None:
+    import cli as package
+    import models
+    from models.registry import MODEL_NAMES
+
+    assert all(f"`{name}`" in package.__doc__ for name in cli.commands)
+    assert all(name in models.__doc__ for name in MODEL_NAMES)
+
+
 def test_crawl_help_lists_every_knob() -> None:
     output = CliRunner().invoke(cli, ["crawl", "--help"]).output
     for option in [
