@@ -26,6 +26,15 @@ runs this class; `python pipeline.py ...` forwards to it.
 
 from __future__ import annotations
 
+if __name__ == "__main__":
+    # `python pipeline.py ...` is `python -m cli ...`, run before this file's imports: the
+    # command line then imports the pipeline once (as `pipeline`), and the workers it spawns
+    # import only what their work needs, whichever way in was used.
+    import runpy
+
+    runpy.run_module("cli", run_name="__main__", alter_sys=True)
+    raise SystemExit(0)
+
 import asyncio
 import contextlib
 import logging
@@ -277,9 +286,3 @@ def quit_now(run_dir: Path, status: int) -> None:
             child.kill()
     remove_temp_files(run_dir)
     os._exit(status)
-
-
-if __name__ == "__main__":
-    from cli import main  # the command line sits above the pipeline: imported only to run it
-
-    main()
