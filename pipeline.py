@@ -58,7 +58,7 @@ from errors import ErrorInfo, ErrorKind
 from measure.progress import Progress
 from models.fetchers import TimedFetcher
 from models.registry import MODELS
-from models.stages import StageStats, StageWork, close_queue, run_stage
+from models.stages import StageMeter, StageWork, close_queue, run_stage
 from processing.files import remove_temp_files
 from processing.originals import Original, Saved, failed_save, save_original
 from processing.thumbnails import (
@@ -96,8 +96,8 @@ class Pipeline:
         self.to_write: asyncio.Queue[Original | None] = asyncio.Queue(config.queue_size)
         self.to_resize: asyncio.Queue[Saved | None] = asyncio.Queue(config.queue_size)
         self.timeline = Timeline(config.run_dir) if config.timeline else None
-        self.stages = {
-            name: stage_stats(config, name, self.stats, self.timeline) for name in STAGES
+        self.meters = {
+            name: stage_meter(config, name, self.stats, self.timeline) for name in STAGES
         }
         self.crawler: Crawler | None = None
         self.stop_signal = 0  # the signal that stopped the run early (0: none)
@@ -123,11 +123,11 @@ class Pipeline:
     async def _open_stages(self, stack: AsyncExitStack) -> tuple[Executor, Executor]:
         """Open each stage's executor (closed by stack) and fetch the start page."""
         self.crawler = await open_crawler(
-            self.config, self.stages["crawl"], self.stats, self.on_page, self.on_download, stack
+            self.config, self.meters["crawl"], self.stats, self.on_page, self.on_download, stack
         )
         pools = tuple(
             MODELS[stage.model].open_executor(stage.workers, self.config.dask_scheduler, stack)
-            for stage in (self.stages["write"], self.stages["resize"])
+            for stage in (self.meters["write"], self.meters["resize"])
         )
         await self.crawler.prepare(
             [page_from_row(row) for row in self.done.pages],
@@ -174,14 +174,14 @@ class Pipeline:
         """Stage 2: save each image's original bytes."""
         stage = write_work(self.config, self.on_saved)
         try:
-            await run_stage(stage, self.to_write, executor, self.stages["write"])
+            await run_stage(stage, self.to_write, executor, self.meters["write"])
         finally:
             await close_queue(self.to_resize)
 
     async def resize(self, executor: Executor) -> None:
         """Stage 3: make the thumbnails of each saved original."""
         stage = resize_work(self.config, self.on_thumbnails)
-        await run_stage(stage, self.to_resize, executor, self.stages["resize"])
+        await run_stage(stage, self.to_resize, executor, self.meters["resize"])
 
     # Routing between stages: failures go straight to the record, successes move on.
 
@@ -224,18 +224,18 @@ class Pipeline:
             self.crawler.stop()
 
 
-def stage_stats(
+def stage_meter(
     config: RunConfig, name: str, stats: Stats, timeline: Timeline | None
-) -> StageStats:
+) -> StageMeter:
     """The meter of config's stage name, on its model with the workers it really uses."""
     stage = config.stage(name)
     model = MODELS[stage.model]
-    return StageStats(name, model.name, model.workers(stage.workers), stats, timeline)
+    return StageMeter(name, model.name, model.workers(stage.workers), stats, timeline)
 
 
 async def open_crawler(
     config: RunConfig,
-    meter: StageStats,
+    meter: StageMeter,
     stats: Stats,
     emit_page: Callable[[Page], Awaitable[None]],
     emit_image: Callable[[Response], Awaitable[None]],

@@ -33,7 +33,7 @@ from crawler.http import Response
 from crawler.pages import Page
 from models.registry import MODELS
 from models.stages import StageWork, close_queue, run_stage
-from pipeline import open_crawler, resize_work, stage_stats, write_work
+from pipeline import open_crawler, resize_work, stage_meter, write_work
 from processing.files import sha256_hex
 from processing.originals import ORIGINALS_DIR, Original, Saved
 from processing.thumbnails import THUMBNAILS_DIR, ImageResult, without_thumbnails
@@ -64,7 +64,7 @@ class StageAlone:
         prepare_run_dir(config.run_dir, config.sizes if stage == "resize" else ())
         self.recorder = RunRecorder(config.run_dir, config.start_url, self.stats)
         self.timeline = Timeline(config.run_dir) if config.timeline else None
-        self.meter = stage_stats(config, stage, self.stats, self.timeline)
+        self.meter = stage_meter(config, stage, self.stats, self.timeline)
 
     async def run(self) -> dict[str, Any]:
         """Run the stage over its whole input and return the summary (also summary.json)."""

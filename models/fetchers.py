@@ -1,7 +1,7 @@
 """The crawl's fetcher for each model: aiohttp on the event loop, or requests on an Executor.
 
 A model's registry entry says which (models.registry.Model.open_fetcher). Every fetcher
-here returns (result, span); TimedFetcher counts each span into the crawl's StageStats and
+here returns (result, span); TimedFetcher counts each span into the crawl's StageMeter and
 hands the crawl (crawler.crawl.Fetcher) the bare result.
 """
 
@@ -19,7 +19,7 @@ from crawler.fetch_sync import fetch, fetch_page
 from crawler.http import FetchLimits, Response
 from crawler.pages import Page
 from models.pools import RenewingProcessPool
-from models.stages import StageStats
+from models.stages import StageMeter
 from spans import Span, call_timed
 
 
@@ -62,11 +62,11 @@ class ExecutorFetcher:
 
 
 class TimedFetcher:
-    """Wraps a SpanFetcher: counts each fetch and its span into stats, returns the result."""
+    """Wraps a SpanFetcher: counts each fetch and its span into its meter, returns the result."""
 
-    def __init__(self, fetcher: SpanFetcher, stats: StageStats) -> None:
+    def __init__(self, fetcher: SpanFetcher, meter: StageMeter) -> None:
         self._fetcher = fetcher
-        self._stats = stats
+        self._meter = meter
 
     async def page(self, url: str, depth: int, site: str) -> Page:
         """Fetch and parse one page, timed."""
@@ -77,7 +77,7 @@ class TimedFetcher:
         return await self._timed(self._fetcher.resource(url))
 
     async def _timed(self, fetch: Awaitable[tuple[Any, Span]]) -> Any:
-        self._stats.start(time.perf_counter())
+        self._meter.start(time.perf_counter())
         result, span = await fetch
-        self._stats.add(span, failed=result.error is not None)
+        self._meter.add(span, failed=result.error is not None)
         return result

@@ -2,7 +2,7 @@
 
 The write and resize stages run through run_stage on every model, so a stage's logic exists
 once and the model is only the Executor it is handed. The crawl has a worker loop of its
-own (crawler.crawl says why) but counts into a StageStats the same way. Closing the output
+own (crawler.crawl says why) but counts into a StageMeter the same way. Closing the output
 is the caller's `finally`.
 """
 
@@ -32,7 +32,7 @@ async def close_queue(queue: asyncio.Queue[Any]) -> None:
         await queue.put(END)
 
 
-class StageStats:
+class StageMeter:
     """Counts what one stage did into the run's Stats (under stage/<name>/) and draws each
     item's span on the timeline. Used only on the event-loop thread."""
 
@@ -71,11 +71,6 @@ class StageStats:
         or last_end."""
         return self._stats.get(self._key + name, 0)
 
-    @property
-    def wall_s(self) -> float:
-        """Seconds from the first item's start to the last item's end."""
-        return max(0.0, self.value("finished") - self.value("started"))
-
 
 @dataclass(frozen=True)
 class StageWork:
@@ -99,7 +94,7 @@ def in_flight(workers: int) -> int:
 
 
 async def run_stage(
-    stage: StageWork, inbox: asyncio.Queue[Any], executor: Executor, stats: StageStats
+    stage: StageWork, inbox: asyncio.Queue[Any], executor: Executor, meter: StageMeter
 ) -> None:
     """Feed each inbox item to stage.work on executor until END, in_flight(workers) at once."""
 
@@ -107,17 +102,17 @@ async def run_stage(
 
     async def worker() -> None:
         while (item := await inbox.get()) is not END:
-            stats.start(time.perf_counter())
-            await stage.emit(await _run_one(stage, item, executor, stats, retrying))
+            meter.start(time.perf_counter())
+            await stage.emit(await _run_one(stage, item, executor, meter, retrying))
         inbox.put_nowait(END)  # pass the marker on to the sibling workers
 
     async with asyncio.TaskGroup() as workers:  # one dies: the others are cancelled
-        for _ in range(in_flight(stats.workers)):
+        for _ in range(in_flight(meter.workers)):
             workers.create_task(worker())
 
 
 async def _run_one(
-    stage: StageWork, item: Any, executor: Executor, stats: StageStats, retrying: asyncio.Lock
+    stage: StageWork, item: Any, executor: Executor, meter: StageMeter, retrying: asyncio.Lock
 ) -> Any:
     """Run one item; an exception the work did not expect becomes a failure record."""
     try:
@@ -139,9 +134,9 @@ async def _run_one(
             result = await asyncio.to_thread(stage.receive, item, result)
     except Exception as exc:
         LOGGER.error("stage work failed on %r", _describe(item), exc_info=exc)
-        stats.add(None, failed=True)
+        meter.add(None, failed=True)
         return stage.fail(item, exc)
-    stats.add(span, failed=getattr(result, "error", None) is not None)
+    meter.add(span, failed=getattr(result, "error", None) is not None)
     return result
 
 

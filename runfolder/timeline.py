@@ -1,7 +1,7 @@
 """Record every stage's spans into the run folder's timeline.jsonl, one lane per worker.
 
 Data flow: a worker measures a Span (spans.call_timed) and it comes back with the result;
-on the loop thread StageStats hands it here; Timeline names the worker's lane (a task slot,
+on the loop thread StageMeter hands it here; Timeline names the worker's lane (a task slot,
 the event-loop thread, a thread, a process) and appends one line, so memory stays flat
 however long the run. summary.json later gets the lanes (describe()), and report.html
 draws them.

@@ -16,7 +16,7 @@ from crawler.oslimits import open_files_for
 from errors import ErrorKind
 from models.fetchers import TimedFetcher
 from models.registry import MODELS
-from models.stages import StageStats
+from models.stages import StageMeter
 from stats import Stats
 from tests.conftest import MiniSite, serving
 
@@ -48,7 +48,7 @@ def crawl(origin: str, model: str = "asyncio", concurrency: int = 4, **settings:
             images.append(response)
 
         async with AsyncExitStack() as stack:
-            meter = StageStats("crawl", model, workers, stats)
+            meter = StageMeter("crawl", model, workers, stats)
             fetcher = await MODELS[model].open_fetcher(workers, config.limits, stack)
             timed = TimedFetcher(fetcher, meter)
             crawler = Crawler(f"{origin}/", config, workers, timed, on_page, on_image, stats)

@@ -23,7 +23,7 @@ import pytest
 from errors import ErrorInfo, ErrorKind
 from models.pools import RenewingProcessPool
 from models.registry import MODELS, Model
-from models.stages import END, StageStats, StageWork, run_stage
+from models.stages import END, StageMeter, StageWork, run_stage
 from runfolder.timeline import TIMELINE_FILE, Timeline
 from stats import Stats
 from tests.conftest import marked, marked_environment
@@ -62,10 +62,10 @@ def run_items(
     workers: int = 3,
     work=square_where,
     timeline: Timeline | None = None,
-) -> tuple[list, StageStats]:
-    """Push items through run_stage on the named model; return results and stats."""
+) -> tuple[list, StageMeter]:
+    """Push items through run_stage on the named model; return results and the meter."""
     model = MODELS[model_name]
-    stats = StageStats("test", model_name, model.workers(workers), Stats(), timeline)
+    meter = StageMeter("test", model_name, model.workers(workers), Stats(), timeline)
     results: list = []
 
     async def main() -> None:
@@ -79,35 +79,35 @@ def run_items(
                 await inbox.put(item)
             await inbox.put(END)
 
-        with model.make_executor(stats.workers, None) as executor:
+        with model.make_executor(meter.workers, None) as executor:
             await asyncio.gather(
                 feed(),
                 run_stage(
                     StageWork(work, emit, lambda item, exc: f"failed {item}"),
                     inbox,
                     executor,
-                    stats,
+                    meter,
                 ),
             )
         results.append(threading.get_ident())  # the loop's own thread, last
 
     asyncio.run(main())
-    return results, stats
+    return results, meter
 
 
 def test_every_model_gives_the_same_results(model: str) -> None:
-    results, stats = run_items(model, list(range(12)))
+    results, meter = run_items(model, list(range(12)))
     results.pop()
     assert sorted(r.square for r in results) == [i * i for i in range(12)]
-    assert stats.value("items") == 12 and stats.value("errors") == 0
+    assert meter.value("items") == 12 and meter.value("errors") == 0
 
 
 def test_a_failing_item_is_recorded_and_the_stage_goes_on(model: str) -> None:
-    results, stats = run_items(model, [12, 13, 14])
+    results, meter = run_items(model, [12, 13, 14])
     results.pop()
     assert "failed 13" in results
     assert sorted(r.item for r in results if isinstance(r, Where)) == [12, 14]
-    assert stats.value("errors") == 1
+    assert meter.value("errors") == 1
 
 
 def overlaps(results: list[Where]) -> bool:
@@ -174,13 +174,13 @@ def test_sequential_uses_one_worker_whatever_is_asked() -> None:
 
 
 def test_a_killed_worker_process_costs_only_its_own_item() -> None:
-    results, stats = run_items("processes", list(range(12)), work=square_or_die)
+    results, meter = run_items("processes", list(range(12)), work=square_or_die)
     results.pop()
     assert "failed 7" in results
     assert sorted(r.item for r in results if isinstance(r, Where)) == [
         i for i in range(12) if i != 7
     ]
-    assert stats.value("errors") == 1
+    assert meter.value("errors") == 1
 
 
 def test_a_dead_worker_is_its_own_error_kind() -> None:
