@@ -5,7 +5,7 @@ Modelled on Scrapy's stats collector: values live under slash-separated keys
 verbs (inc, set, max, min), so no part of a run keeps its own tally to be merged at the
 end. summary.json is built from it (runfolder.summary). Only the event-loop thread writes
 to it: workers return their results, and the loop counts them. Another thread (the live
-view) reads it only through snapshot().
+view) only reads it, through snapshot() and get(): each is one call into the dict's C code.
 """
 
 from __future__ import annotations

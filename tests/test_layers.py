@@ -21,6 +21,7 @@ LAYERS = (
     {"compare"},
     {"claims"},
     {"report"},
+    {"live"},
     {"cli"},
 )
 LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}

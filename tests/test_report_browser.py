@@ -3,6 +3,7 @@ reports of small real runs from file:// and checks what a reader would see."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -33,9 +34,9 @@ def unavailable(reason: str) -> None:
     pytest.skip(f"{reason}: `make browser` installs it")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the module."""
+@contextlib.contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """A headless Chromium, closed after use (skipped when it is missing, failed in CI)."""
     if not CHROMIUM.exists():
         unavailable(f"{CHROMIUM} is missing")
     try:
@@ -46,6 +47,13 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module."""
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 class Opened:
