@@ -5,7 +5,7 @@ HISTORY_S of samples. The server (live.server) calls sample() every SAMPLE_S and
 TICK_S, sends each browser a snapshot() when it connects and then every tick, and at the end
 finish()'s event. Times are seconds since the run began, as in timeline.jsonl and report.html.
 Every method runs on the live thread; of the run, it only reads what the live package's
-docstring lists.
+docstring lists. The feed also says what the live thread itself has cost: its CPU seconds.
 """
 
 from __future__ import annotations
@@ -151,11 +151,11 @@ class LiveFeed:
         }
 
     def finish(self, summary: str | None, report: str | None) -> dict[str, Any]:
-        """The end: the summary as the terminal shows it (None: the run stopped without one)
-        and report.html's path; no sampling after it."""
+        """The end: the summary as the terminal shows it (None: the run stopped without one),
+        report.html's path and the live thread's CPU seconds; no sampling after it."""
         if self.watched is not None:
             self.watched.probe.stop()
-        self.end = {"summary": summary, "report": report}
+        self.end = {"summary": summary, "report": report, "live_cpu_s": _own_cpu_s()}
         return self.end
 
     def _state(self, now: float) -> dict[str, Any]:
@@ -168,6 +168,7 @@ class LiveFeed:
             "status": self.status,
             "stages": _stages(values),
             "counts": counts,
+            "live_cpu_s": _own_cpu_s(),
         }
 
     def _take(self, lanes: list[LaneRow], spans: list[SpanRow]) -> None:
@@ -273,6 +274,11 @@ def _stages(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _since(moment: float | None, started: float | None) -> float | None:
     return None if moment is None or started is None else round(moment - started, 3)
+
+
+def _own_cpu_s() -> float:
+    """CPU seconds this thread (the live one: every LiveFeed method runs there) has used."""
+    return round(time.thread_time(), 3)
 
 
 def _interpreter() -> str:

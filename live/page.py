@@ -49,7 +49,8 @@ def _header() -> str:
     return (
         '<header><h1>Live: <span id="live-title">waiting for the run to start</span></h1>'
         '<p class="sub"><span id="live-status">connecting</span> · '
-        '<span id="live-interpreter"></span><span id="live-dashboard"></span></p>'
+        '<span id="live-interpreter"></span><span id="live-dashboard"></span>'
+        '<span id="live-cost"></span></p>'
         '<div class="cards" id="live-counts"></div></header>'
     )
 

@@ -324,6 +324,7 @@ def test_the_end_reaches_a_connected_browser_then_the_feed_closes(
     served.finish(build_summary(recorded.config, recorded.stats), report)
     end = feed.until("end")
     assert "digest d1g" in end["summary"] and end["report"] == str(report)
+    assert 0 < end["live_cpu_s"] < 5  # what watching cost: the live thread's CPU seconds
     served.close()
     assert feed.next() == ("", {})  # and the stream ends: the page stops listening
 

@@ -124,7 +124,8 @@
     state.samples.push(...data.samples);
     state.rates.push(...data.rates);
     state.cpu.push(...data.cpu);
-    Object.assign(state, { now: data.now, status: data.status, counts: data.counts });
+    Object.assign(state, { now: data.now, status: data.status, counts: data.counts,
+      liveCpu: data.live_cpu_s });
     state.stages = data.stages;
     for (const [name, row] of Object.entries(data.stages)) {
       const stage = stageOf(name);
@@ -282,6 +283,9 @@
     setStatus(words[state.status] || state.status);
     document.getElementById("live-interpreter").textContent = run ? run.interpreter : "";
     showDashboard(run ? run.dashboard : null);
+    const cost = state.end ? state.end.live_cpu_s : state.liveCpu;
+    document.getElementById("live-cost").textContent = cost === undefined ? ""
+      : ` · this page's feed has cost the run ${cost.toFixed(2)} CPU s`;
     showCounts(state.counts);
   }
 
