@@ -27,9 +27,11 @@ CHARTS = (
     (
         "lag",
         "Event-loop lag",
-        "How long a callback waits before the run's event loop runs it. Work that blocks the "
-        "loop (a stage on the asyncio model, a big page parsed on it) makes it rise, and every "
-        "task slot's lane freezes meanwhile.",
+        "How long a callback handed to the run's event loop waits before the loop runs it, "
+        "sampled every 50 ms (a stall shorter than that can show as less than it was: the "
+        "summary's maximum is the worst of every 5 ms). Work that blocks the loop (a stage on "
+        "the asyncio model, a big page parsed on it) makes it rise, and every task slot's lane "
+        "freezes meanwhile.",
     ),
     ("cores", "CPU of each core", "Percent busy: with everything on this machine, not ours only."),
     (
