@@ -13,7 +13,6 @@ import logging
 import os
 import signal
 import sys
-import webbrowser
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -190,6 +189,8 @@ def _resume(
 def _live_view(live: bool, port: int | None) -> Iterator[Live]:
     """With --live, the live view's server for the whole command: its address printed
     first, opened when there is a display. Without, a stand-in that does nothing."""
+    import webbrowser
+
     from live import NOT_LIVE, LiveServer  # aiohttp loads slowly: only when it is wanted
     from report.__main__ import has_display
 
