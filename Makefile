@@ -60,9 +60,9 @@ claims: $(STAMP) $(call EXTRA,plot)
 report: $(STAMP)
 	$(BIN)/python -m report output
 
-# Each stage against its limit, as side-by-side ratios: a few minutes.
+# Each stage against its limit, as side-by-side ratios: a few minutes (ARGS=live: one group).
 bench: $(STAMP) $(call EXTRA,bench) $(call EXTRA,plot)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(ARGS)
 
 # Memory as the site grows (5,000 vs 50,000 pages): a few minutes.
 bench-load: $(STAMP)

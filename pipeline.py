@@ -95,6 +95,10 @@ class Pipeline:
             self.recorder.count_image(row)
         self.to_write: asyncio.Queue[Original | None] = asyncio.Queue(config.queue_size)
         self.to_resize: asyncio.Queue[Saved | None] = asyncio.Queue(config.queue_size)
+        # The bounded queues by the stage each feeds, and each pool stage's executor once open:
+        # what a watcher (the live view) reads from another thread.
+        self.queues = {"write": self.to_write, "resize": self.to_resize}
+        self.executors: dict[str, Executor] = {}
         self.timeline = Timeline(config.run_dir) if config.timeline else None
         self.meters = {
             name: stage_meter(config, name, self.stats, self.timeline) for name in STAGES
@@ -125,10 +129,11 @@ class Pipeline:
         self.crawler = await open_crawler(
             self.config, self.meters["crawl"], self.stats, self.on_page, self.on_download, stack
         )
-        pools = tuple(
-            MODELS[stage.model].open_executor(stage.workers, self.config.dask_scheduler, stack)
-            for stage in (self.meters["write"], self.meters["resize"])
-        )
+        for name in ("write", "resize"):
+            stage = self.meters[name]
+            self.executors[name] = MODELS[stage.model].open_executor(
+                stage.workers, self.config.dask_scheduler, stack
+            )
         await self.crawler.prepare(
             [page_from_row(row) for row in self.done.pages],
             [row["url"] for row in self.done.images],
@@ -136,7 +141,7 @@ class Pipeline:
         self.done = Done([], [])  # replayed: no need to hold every recorded row any longer
         if self.interrupted:
             self._stop_crawl()
-        return pools
+        return self.executors["write"], self.executors["resize"]
 
     @property
     def interrupted(self) -> bool:

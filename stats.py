@@ -4,7 +4,8 @@ Modelled on Scrapy's stats collector: values live under slash-separated keys
 ("pages", "errors/http", "skipped/robots", "stage/crawl/items") and change only through
 verbs (inc, set, max, min), so no part of a run keeps its own tally to be merged at the
 end. summary.json is built from it (runfolder.summary). Only the event-loop thread writes
-to it: workers return their results, and the loop counts them.
+to it: workers return their results, and the loop counts them. Another thread (the live
+view) only reads it, through snapshot() and get(): each is one call into the dict's C code.
 """
 
 from __future__ import annotations
@@ -48,3 +49,9 @@ class Stats:
             for key, value in sorted(self._values.items())
             if key.startswith(start)
         }
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy of every value now, safe to take from another thread: the copy is one call
+        into the dict's C code, which holds the GIL (without the GIL, the dict's own lock)
+        throughout, so no write from the loop's thread lands halfway."""
+        return self._values.copy()

@@ -25,7 +25,13 @@ Figures and targets:
    cores; draft decoding against decode-then-resize on the large JPEGs (reported).
 5. memory: peak per 1,000 pages, and 50,000 against 5,000 pages (from make bench-load).
 6. start-up: `pipeline.py --help` under 0.3 s.
-Writes bench/results.json with the machine and library versions.
+7. the live view: the whole pipeline on the photo site with `--live` and a reader on its feed
+   from start to end (what an open page receives, without the drawing) against the same run
+   without it, LIVE_REPEATS pairs: the run's own wall time (summary.json's wall_s) at most
+   1.03x; its CPU time and the live thread's share of it reported.
+Writes bench/results.json with the machine and library versions. `python -m bench.run live`
+(or any of the names in FIGURES) measures those figures only, and prints them without
+writing bench/results.json.
 """
 
 from __future__ import annotations
@@ -39,7 +45,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -59,6 +67,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "site"
 REPEATS = 3
 CRAWL_SITE = SiteSpec(pages=2000, images=1, seed=1)
+# The live view's cost is a few percent at most: more pairs, so that noise cannot hide it.
+LIVE_REPEATS = 7
 
 
 class Profile(NamedTuple):
@@ -122,6 +132,40 @@ def alone(stage: str, out: Path, *args: str) -> Cost:
     return Cost(summary["wall_s"], summary["cpu_s"])
 
 
+def watched(origin: str, out: Path) -> tuple[dict, float]:
+    """Our whole pipeline crawling origin with --live, a reader on its feed the whole run:
+    its summary, with the live thread's CPU seconds as the feed's end says (live_cpu_s), and
+    its whole wall time."""
+    command = [sys.executable, str(ROOT / "pipeline.py"), "crawl", f"{origin}/", "--live"]
+    command += ["--quiet", "--out", str(out)]
+    # No display: a live run would open a browser window for every repeat.
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    started = time.perf_counter()
+    end: list[dict] = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as run:
+        url = run.stdout.readline().split(": ", 1)[1].strip()
+        reader = threading.Thread(target=_read_feed, args=(url + "feed", end), daemon=True)
+        reader.start()
+        run.stdout.read()
+        if run.wait() != 0:
+            raise subprocess.CalledProcessError(run.returncode, command)
+    wall = time.perf_counter() - started
+    reader.join(10)
+    summary = json.loads((out / "summary.json").read_text())
+    return {**summary, "live_cpu_s": end[0]["live_cpu_s"]}, wall
+
+
+def _read_feed(url: str, end: list[dict]) -> None:
+    """Read the live feed at url to its end, as an open page would; its end event into end."""
+    with urllib.request.urlopen(url, timeout=60) as feed:
+        event = ""
+        for line in feed:
+            if line.startswith(b"event:"):
+                event = line.decode().split(":", 1)[1].strip()
+            elif event == "end" and line.startswith(b"data:"):
+                end.append(json.loads(line[5:]))
+
+
 def pages_per_s(summary: dict) -> float:
     """Pages crawled per second of the crawl stage."""
     return summary["counts"]["pages"] / summary["stages"]["crawl"]["wall_s"]
@@ -149,12 +193,14 @@ def bare(origin: str) -> float:
     return int(pages) / float(seconds)
 
 
-def interleaved(runs: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
-    """Run each measurement REPEATS times, A B A B, after one warm-up each; the repeats."""
+def interleaved(
+    runs: dict[str, Callable[[], float]], repeats: int = REPEATS
+) -> dict[str, list[float]]:
+    """Run each measurement repeats times, A B A B, after one warm-up each; the repeats."""
     for run in runs.values():
         run()
     values: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         for name, run in runs.items():
             values[name].append(run())
     return values
@@ -336,6 +382,29 @@ def latency_rows(scratch: Scratch) -> list[dict]:
     return rows
 
 
+def live_rows(scratch: Scratch) -> list[dict]:
+    """The live view's cost: the whole pipeline watched (`watched`) against without it."""
+    cpu: dict[str, list[float]] = {"off": [], "live": []}
+    shares: list[float] = []  # the live thread's share of each watched run's CPU
+
+    def run(name: str, crawl: Callable[[str, Path], tuple[dict, float]]) -> float:
+        summary, _ = crawl(origin, scratch.new(name))
+        cpu[name].append(summary["cpu_s"])
+        if "live_cpu_s" in summary:
+            shares.append(summary["live_cpu_s"] / summary["cpu_s"])
+        return summary["wall_s"]
+
+    with site_process(SiteSpec(), ServeOptions(), CACHE) as origin:
+        crawls = {"off": partial(run, "off", ours), "live": partial(run, "live", watched)}
+        walls = interleaved(crawls, LIVE_REPEATS)
+    cpu_ratios = paired_ratios(cpu["live"][1:], cpu["off"][1:])  # [0] is the warm-up
+    detail = _vs(*map(statistics.median, (walls["live"], walls["off"])), "s run")
+    detail += f"; CPU x{statistics.median(cpu_ratios):.3f}"
+    detail += f", the live thread {statistics.median(shares[1:]):.1%} of it"
+    ratios = paired_ratios(walls["live"], walls["off"])
+    return [_row("live view overhead", ratios, 1.03, detail, lower_is_better=True)]
+
+
 def site_cpu() -> float:
     """CPU seconds the local site's process (site_process's child) has used so far."""
     (site,) = [child for child in multiprocessing.active_children() if child.name == "testsite"]
@@ -413,19 +482,28 @@ def _row(
     return {**row, "target": f"{sign} {target:.2f}", "result": result, "detail": detail}
 
 
-def main() -> None:
-    """Measure, print one table, write bench/results.json."""
+# Each group of figures, in the order the table shows them.
+FIGURES: dict[str, Callable[[Scratch], list[dict]]] = {
+    "crawl": crawl_rows,
+    "photos": partial(site_rows, profile="photos"),
+    "docs": partial(site_rows, profile="docs"),
+    "latency": latency_rows,
+    "live": live_rows,
+    "memory": lambda _scratch: memory_rows(),
+    "startup": lambda _scratch: [startup()],
+}
+
+
+def main(chosen: list[str]) -> None:
+    """Measure the chosen groups of figures (all: also write bench/results.json), print one
+    table."""
+    unknown = set(chosen) - set(FIGURES)
+    if unknown:
+        raise SystemExit(f"unknown figures {sorted(unknown)}: choose from {', '.join(FIGURES)}")
     (ROOT / ".cache").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ROOT / ".cache", prefix="bench-") as root:
         scratch = Scratch(Path(root))
-        rows = [
-            *crawl_rows(scratch),
-            *site_rows(scratch, "photos"),
-            *site_rows(scratch, "docs"),
-            *latency_rows(scratch),
-            *memory_rows(),
-            startup(),
-        ]
+        rows = [row for name in chosen or FIGURES for row in FIGURES[name](scratch)]
     print(f"{'figure':<38}{'value':>8}  {'range':<15}{'target':<9}{'result':<13}detail")
     for row in rows:
         low, high = row["range"]
@@ -433,9 +511,11 @@ def main() -> None:
             f"{row['figure']:<38}{row['value']:>8}  {f'{low:g}-{high:g}':<15}{row['target']:<9}"
             f"{row['result']:<13}{row['detail']}"
         )
+    if chosen:
+        return
     document = {"machine": machine(), "repeats": REPEATS, "rows": rows}
     (ROOT / "bench" / "results.json").write_text(json.dumps(document, indent=2))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
@@ -36,6 +36,7 @@ from cli.options import (
     compare_options,
     config_from_options,
     crawl_options,
+    live_options,
     resume_options,
     run_folder,
     site_options,
@@ -61,6 +62,9 @@ from runfolder.resume import (
     write_run_info,
 )
 from runfolder.summary import format_summary
+
+if TYPE_CHECKING:
+    from live import Live
 
 LOGGER = logging.getLogger("cli")
 
@@ -121,24 +125,35 @@ def serve(
 @resume_options
 @stage_options
 @site_options
-def crawl(url: str | None, out: Path | None, quiet: bool, **options: Any) -> None:
+@live_options
+def crawl(
+    url: str | None,
+    out: Path | None,
+    quiet: bool,
+    live: bool,
+    live_port: int | None,
+    **options: Any,
+) -> None:
     """Crawl URL (default: the local test site) and thumbnail every image found."""
     check_models(options)
-    if options["resume"] is not None:
-        _resume(url, out, quiet, options)
-        return
-    if options["repair"]:
+    if options["repair"] and options["resume"] is None:
         raise click.UsageError("--repair goes with --resume: it repairs a run folder's records")
-    start_url = checked_url(url) if url else None
-    run_dir = run_folder(out)
-    if start_url:
-        _start(start_url, run_dir, quiet, options, site=None)
-        return
-    with _local_site(options) as (origin, site):
-        _start(f"{origin}/", run_dir, quiet, options, site)
+    with _live_view(live, live_port) as watcher:
+        if options["resume"] is not None:
+            _resume(url, out, quiet, options, watcher)
+            return
+        start_url = checked_url(url) if url else None
+        run_dir = run_folder(out)
+        if start_url:
+            _start(start_url, run_dir, quiet, options, None, watcher)
+            return
+        with _local_site(options) as (origin, site):
+            _start(f"{origin}/", run_dir, quiet, options, site, watcher)
 
 
-def _start(start_url: str, run_dir: Path, quiet: bool, options: dict[str, Any], site: Any) -> None:
+def _start(
+    start_url: str, run_dir: Path, quiet: bool, options: dict[str, Any], site: Any, live: Live
+) -> None:
     """Record how the run starts (for --resume), then run it."""
     info = {
         "start_url": start_url,
@@ -146,10 +161,12 @@ def _start(start_url: str, run_dir: Path, quiet: bool, options: dict[str, Any], 
         "site": site,
     }
     write_run_info(run_dir, info)
-    _run_and_report(config_from_options(start_url, run_dir, options), quiet)
+    _run_and_report(config_from_options(start_url, run_dir, options), quiet, live)
 
 
-def _resume(url: str | None, out: Path | None, quiet: bool, options: dict[str, Any]) -> None:
+def _resume(
+    url: str | None, out: Path | None, quiet: bool, options: dict[str, Any], live: Live
+) -> None:
     """Carry on the run in --resume's folder, as run.json says it started."""
     if url or out:
         raise click.UsageError("--resume takes neither a URL nor --out: the run folder has both")
@@ -167,11 +184,37 @@ def _resume(url: str | None, out: Path | None, quiet: bool, options: dict[str, A
     options = {**options, **stored, "sizes": tuple(stored["sizes"])}
     config = config_from_options(info["start_url"], run_dir, options)
     if info["site"] is None:
-        _run_and_report(config, quiet)
+        _run_and_report(config, quiet, live)
         return
     # The same site on the same port, so every recorded URL still means the same thing.
     with _local_site(options, port=info["site"]["port"]):
-        _run_and_report(config, quiet)
+        _run_and_report(config, quiet, live)
+
+
+@contextlib.contextmanager
+def _live_view(live: bool, port: int | None) -> Iterator[Live]:
+    """With --live, the live view's server for the whole command: its address printed
+    first, opened when there is a display. Without, a stand-in that does nothing."""
+    import webbrowser
+
+    from live import NOT_LIVE, LiveServer  # aiohttp loads slowly: only when it is wanted
+    from report.__main__ import has_display
+
+    if not live:
+        if port is not None:
+            raise click.UsageError("--live-port goes with --live")
+        yield NOT_LIVE
+        return
+    try:
+        server = LiveServer.start(port or 0)
+    except OSError as exc:
+        reason = f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}"
+        raise click.BadParameter(reason, param_hint="--live-port") from None
+    with server:
+        click.echo(f"Live view: {server.url}")
+        if has_display():
+            webbrowser.open(server.url)
+        yield server
 
 
 @contextlib.contextmanager
@@ -273,12 +316,15 @@ def _print_compare(out: Path, rows: list[dict], said: list[str], charted: bool) 
 )
 @crawl_options
 @stage_options
+@live_options
 def stage(
     stage: str,
     url: str | None,
     input_dir: Path | None,
     out: Path | None,
     quiet: bool,
+    live: bool,
+    live_port: int | None,
     **options: Any,
 ) -> None:
     """Run one STAGE alone on one model over a fixed input (the crawl: the site at URL;
@@ -289,15 +335,17 @@ def stage(
         raise click.UsageError(f"stage {stage} needs --input: a finished run's folder")
     check_models(options)
     start_url = checked_url(url) if url else _start_url_of(input_dir)
-    config = config_from_options(start_url, run_folder(out), options)
-    try:
-        with _start_up_frozen():
-            summary = run_alone(config, stage, input_dir, _loop_factory(config))
-    except SiteUnreachable as exc:
-        remove_if_made(config.run_dir)
-        raise click.ClickException(str(exc)) from None
-    click.echo(format_summary(summary))
-    _write_report(config.run_dir)
+    with _live_view(live, live_port) as watcher:
+        config = config_from_options(start_url, run_folder(out), options)
+        try:
+            with _start_up_frozen():
+                loop = _loop_factory(config)
+                summary = run_alone(config, stage, input_dir, loop, watcher.watch)
+        except SiteUnreachable as exc:
+            remove_if_made(config.run_dir)
+            raise click.ClickException(str(exc)) from None
+        click.echo(format_summary(summary))
+        watcher.finish(summary, _write_report(config.run_dir))
 
 
 def _start_url_of(run_dir: Path) -> str:
@@ -384,8 +432,9 @@ def _site_spec(options: dict[str, Any]) -> Any:
     )
 
 
-def _run_and_report(config: RunConfig, quiet: bool) -> None:
-    """Run the pipeline with progress bars, then print the summary and where results are."""
+def _run_and_report(config: RunConfig, quiet: bool, live: Live) -> None:
+    """Run the pipeline with progress bars (and live, if watched), then print the summary
+    and where results are."""
     progress = Progress(enabled=not quiet)
     pipeline = Pipeline(config, progress)
     # Installed for the whole command, not just while the loop runs: a second Ctrl-C while
@@ -398,6 +447,7 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
             _start_up_frozen(),
             asyncio.Runner(loop_factory=_loop_factory(config)) as runner,
         ):
+            live.watch(pipeline, runner.get_loop())
             summary = runner.run(pipeline.run())
     except SiteUnreachable as exc:
         remove_if_made(config.run_dir)
@@ -414,7 +464,7 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     click.echo(format_summary(summary))
-    _write_report(config.run_dir)
+    live.finish(summary, _write_report(config.run_dir))
     click.echo(f"Results in {config.run_dir}/")
     if summary["stopped_by"]:
         raise click.ClickException(summary["stopped_by"])
@@ -426,14 +476,18 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
         os._exit(128 + pipeline.stop_signal)
 
 
-def _write_report(folder: Path) -> None:
-    """Write folder's report.html; a failure costs the report, never the run's results."""
+def _write_report(folder: Path) -> Path | None:
+    """Write folder's report.html and return its path; a failure costs the report (None),
+    never the run's results."""
     from report import write_report  # only when a run is done
 
     try:
-        click.echo(f"Report: {write_report(folder)}")
+        report = write_report(folder)
     except OSError as exc:
         LOGGER.warning("report.html not written: %s", exc)
+        return None
+    click.echo(f"Report: {report}")
+    return report
 
 
 def _first_leaf(group: BaseException) -> BaseException:

@@ -527,3 +527,20 @@ claims_options = bundle(
     ),
 )
 """What claims tests and on which site."""
+
+
+live_options = bundle(
+    click.option(
+        "--live",
+        is_flag=True,
+        help="Watch the run in a browser while it goes: every worker's lanes, the queues, the "
+        "loop's lag, the CPU. A page on 127.0.0.1 whose address is printed first (and opened "
+        "when there is a display); it changes nothing the run does.",
+    ),
+    click.option(
+        "--live-port",
+        type=click.IntRange(1, 65535),
+        help="The port of --live's page on 127.0.0.1.  [default: a free one]",
+    ),
+)
+"""The live view: `crawl` and `stage` take them."""

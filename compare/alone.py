@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,9 @@ class StageAlone:
         self.recorder = RunRecorder(config.run_dir, config.start_url, self.stats)
         self.timeline = Timeline(config.run_dir) if config.timeline else None
         self.meter = stage_meter(config, stage, self.stats, self.timeline)
+        # Its input queue and its executor once open: what a watcher (the live view) reads.
+        self.queues: dict[str, asyncio.Queue[Any]] = {}
+        self.executors: dict[str, Executor] = {}
 
     async def run(self) -> dict[str, Any]:
         """Run the stage over its whole input and return the summary (also summary.json)."""
@@ -122,6 +126,7 @@ class StageAlone:
     async def _run_stage(self, stage: StageWork, items: AsyncIterator[Any]) -> None:
         """Feed items through a bounded queue to run_stage on the model's executor."""
         inbox: asyncio.Queue[Any] = asyncio.Queue(self.config.queue_size)
+        self.queues[self.stage] = inbox
 
         async def feed() -> None:
             try:
@@ -133,12 +138,23 @@ class StageAlone:
         model = MODELS[self.meter.model]
         async with AsyncExitStack() as stack:
             executor = model.open_executor(self.meter.workers, self.config.dask_scheduler, stack)
+            self.executors[self.stage] = executor
             async with asyncio.TaskGroup() as group:
                 group.create_task(feed())
                 group.create_task(run_stage(stage, inbox, executor, self.meter))
 
 
-def run_alone(config: RunConfig, stage: str, input_dir: Path | None, loop: Callable | None) -> dict:
-    """Run stage alone (see StageAlone) on a new event loop; return its summary."""
+def run_alone(
+    config: RunConfig,
+    stage: str,
+    input_dir: Path | None,
+    loop: Callable | None,
+    watch: Callable[[StageAlone, asyncio.AbstractEventLoop], None] | None = None,
+) -> dict:
+    """Run stage alone (see StageAlone) on a new event loop, first handed to watch if given
+    (the live view); return its summary."""
     with asyncio.Runner(loop_factory=loop) as runner:
-        return runner.run(StageAlone(config, stage, input_dir).run())
+        alone = StageAlone(config, stage, input_dir)
+        if watch is not None:
+            watch(alone, runner.get_loop())
+        return runner.run(alone.run())

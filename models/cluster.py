@@ -1,17 +1,18 @@
 """The dask model: a Dask cluster behind concurrent.futures.Executor, past one machine.
 
-Dask's distributed scheduler offers a futures executor (Client.get_executor()), so a
-cluster is one more registry entry. Without a scheduler's address the executor starts a
-LocalCluster of worker processes on 127.0.0.1 (one thread each, no dashboard) and closes it
-with itself; with one, it uses that cluster's workers, started elsewhere with
-`dask scheduler` and `dask worker tcp://HOST:8786`. Workers on other machines cannot read our
-disk, so this model's stages send the bytes and land the results here (StageWork.send and
-.receive). A worker lost mid-run costs nothing: the scheduler runs its tasks again elsewhere
-(and a LocalCluster's nanny starts a new worker).
+Dask's distributed scheduler offers a futures executor (Client.get_executor()), so a cluster
+is one more registry entry. Without a scheduler's address the executor starts a LocalCluster
+of worker processes on 127.0.0.1 (one thread each; a dashboard only where bokeh is
+installed) and closes it with itself; with one, it uses that cluster's workers, started
+elsewhere with `dask scheduler` and `dask worker tcp://HOST:8786`. Workers on other machines
+cannot read our disk, so this model's stages send the bytes and land the results here
+(StageWork.send and .receive). A worker lost mid-run costs nothing: the scheduler runs its
+tasks again elsewhere (and a LocalCluster's nanny starts a new worker).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -43,6 +44,14 @@ class DaskExecutor(Executor):
         self._client = Client(self._cluster or address, timeout=CONNECT_TIMEOUT_S)
         # pure=False: the same call twice is two tasks (each image counts), not one cached.
         self._executor = self._client.get_executor(pure=False)
+
+    @property
+    def dashboard(self) -> str | None:
+        """The address of the cluster's dashboard, or None when it has none: a local
+        cluster's needs bokeh (without it, its HTTP server only says so)."""
+        if self._cluster is not None and importlib.util.find_spec("bokeh") is None:
+            return None
+        return self._client.dashboard_link or None
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Submit fn(*args, **kwargs) to the cluster; the future is a concurrent.futures one."""

@@ -24,8 +24,8 @@ NOT_ON_THE_COMMAND_LINE = {
     "crawling.limits.max_page_bytes",
     "crawling.limits.user_agent",
 }
-# Options of `crawl` that are not part of a run's configuration.
-NOT_IN_THE_CONFIG = {"--quiet", "--resume", "--repair"}
+# Options of `crawl` that are not part of a run's configuration (the live view only watches).
+NOT_IN_THE_CONFIG = {"--quiet", "--resume", "--repair", "--live", "--live-port"}
 
 EVERY_FIELD_CHANGED = RunConfig(
     start_url="http://127.0.0.1:8123/start",

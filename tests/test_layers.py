@@ -21,6 +21,7 @@ LAYERS = (
     {"compare"},
     {"claims"},
     {"report"},
+    {"live"},
     {"cli", "bench"},  # the commands: the command line, and the benchmarks' own
 )
 LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}

@@ -25,6 +25,7 @@ from models.pools import RenewingProcessPool
 from models.registry import MODELS, Model
 from models.stages import END, StageMeter, StageWork, run_stage
 from runfolder.timeline import TIMELINE_FILE, Timeline
+from spans import span_since
 from stats import Stats
 from tests.conftest import marked, marked_environment
 
@@ -166,6 +167,26 @@ def test_the_timeline_draws_one_lane_per_worker_that_did_the_work(
     assert len(spans) == 9 == timeline.describe()["spans"]
     assert {span["lane"] for span in spans} == {lane["lane"] for lane in lanes}
     assert all(0 <= span["start"] < span["end"] and span["ok"] for span in spans)
+
+
+def test_a_watched_timeline_hands_on_every_lane_and_only_its_latest_spans(tmp_path: Path) -> None:
+    timeline = Timeline(tmp_path)
+    timeline.begin()
+    timeline.add("write", span_since(time.monotonic())._replace(thread=1), ok=True)
+    tap = timeline.watch(max_spans=3)  # a reader that comes late gets the lane already made
+    for thread in (1, 2, 2, 3, 3):
+        span = span_since(time.monotonic())._replace(thread=thread)
+        timeline.add("write", span, ok=thread != 3)
+    lanes, spans = tap.take()
+    timeline.close()
+    assert [(lane.lane, lane.label, lane.worker) for lane in lanes] == [
+        (0, "thread 1", 1),
+        (1, "thread 2", 2),
+        (2, "thread 3", 3),
+    ]
+    assert [(span.lane, span.ok) for span in spans] == [(1, True), (2, False), (2, False)]
+    assert tap.take() == ([], [])
+    assert timeline.describe()["spans"] == 6  # the file still has every one
 
 
 def test_sequential_uses_one_worker_whatever_is_asked() -> None:

@@ -3,6 +3,7 @@ reports of small real runs from file:// and checks what a reader would see."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -33,10 +34,11 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the module: Debian's where it is installed, else
-    Playwright's own (`playwright install chromium`), else a skip that says how."""
+@contextlib.contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """A headless Chromium, closed after use: Debian's where it is installed, else
+    Playwright's own (`playwright install chromium`), else a skip that says how (a failure
+    in CI)."""
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
@@ -53,6 +55,13 @@ def browser() -> Iterator[Any]:
             )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module."""
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 class Opened:

@@ -29,3 +29,13 @@ def test_a_group_is_the_keys_under_a_prefix_sorted() -> None:
     assert list(stats.group("errors")) == ["http", "timeout"]
     assert stats.group("stage/crawl") == {"items": 4}
     assert stats.group("skipped") == {}
+
+
+def test_a_snapshot_is_a_copy_that_later_counts_leave_alone() -> None:
+    stats = Stats()
+    stats.inc("stage/crawl/items", 2)
+    seen = stats.snapshot()
+    stats.inc("stage/crawl/items")
+    stats.set("wall_s", 1.5)
+    assert seen == {"stage/crawl/items": 2}
+    assert stats.snapshot() == {"stage/crawl/items": 3, "wall_s": 1.5}

@@ -383,6 +383,9 @@
     });
   }
 
+  // The live page (live/static/live.js) draws its lanes with these: one script, one look.
+  window.TimelineDrawing = { Axis, Timeline, COLOURS, OTHER_COLOUR, niceStep, el };
+
   showRun();
   showCompare();
   wireButtons();
