@@ -27,8 +27,8 @@ from measure.progress import Progress
 from pipeline import Pipeline
 from testsite import PROFILES, ServeOptions, Site, SiteSpec, build_site, site_process
 from testsite.catalog import plan_images
-from testsite.docs import MENU_SIZE, PUBLIC_ROLES
-from testsite.docs_catalog import ICON_KIND, ICONS, plan_doc_images
+from testsite.docs.catalog import ICON_KIND, ICONS, plan_doc_images
+from testsite.docs.pages import MENU_SIZE, PUBLIC_ROLES
 from testsite.graph import PRIVATE_PREFIX, build_graph
 from testsite.images import GENERATOR_VERSION, image_dir
 from testsite.render import render_page

@@ -14,10 +14,10 @@ empty hrefs must not be fetched. Pages show `SiteSpec.images` files under `/img/
 ones too), PNG with alpha (RGBA, LA) and 16-bit grey, palette GIF and WebP.
 
 That is the default profile, "photos". `SiteSpec(profile="docs")` builds a software manual
-instead (docs.py): the same menu of up to 120 links on every page, a breadcrumb, previous
+instead (docs/): the same menu of up to 120 links on every page, a breadcrumb, previous
 and next links, two listings over 1 MB (/genindex-all.html, /contents.html), and mostly
 small PNG screenshots (RGB, RGBA, palette with and without a clear index, a few greyscale),
-some JPEGs, and icons shown on every page, sized as a real manual's are (docs_catalog.py).
+some JPEGs, and icons shown on every page, sized as a real manual's are (docs/catalog.py).
 It keeps the photo site's robots.txt, /private/ and /hidden/ pages and link spellings, and
 draws its images into a cache folder of its own.
 

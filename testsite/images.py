@@ -2,7 +2,7 @@
 
 Every photo is cut from a sample photo, resized, tinted and given fresh grain from its own
 seeded generator, so the bytes depend only on the plan and large files are not smooth
-upscales; the docs profile's screenshots and icons are drawn by screenshots.py. Files are
+upscales; the docs profile's screenshots and icons are drawn by docs/painters.py. Files are
 written to a temporary name and renamed into place: an interrupted run never leaves a
 truncated file that a later run would take for a finished one.
 """
@@ -22,13 +22,13 @@ from types import MappingProxyType
 from PIL import Image, ImageDraw, ImageOps
 
 from testsite.catalog import ImagePlan
+from testsite.docs.painters import PAINTERS as SCREENSHOT_PAINTERS
 from testsite.paint import Painter, Sources, add_grain, plan_size
-from testsite.screenshots import PAINTERS as SCREENSHOT_PAINTERS
 from testsite.spec import SiteSpec
 
 LOGGER = logging.getLogger(__name__)
 # The photo profile's: bump whenever catalog.py or the drawing here changes what a file holds.
-# (The docs profile has its own, docs_catalog.DOCS_VERSION; its JPEG photos are drawn here.)
+# (The docs profile has its own, docs/catalog.py's DOCS_VERSION; its JPEG photos are drawn here.)
 GENERATOR_VERSION = 1
 # Pillow's transpose that turns the upright picture into what is stored under each tag;
 # a viewer applying the tag undoes it and shows the picture upright.

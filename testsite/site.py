@@ -2,7 +2,7 @@
 
 `build_site` builds the spec's profile through PROFILE_BUILDERS, the one place that maps a
 profile's name to its catalogue, pages and image cache: "photos" (catalog.py, graph.py,
-render.py) or "docs" (docs_catalog.py, docs.py, docs_render.py).
+render.py) or "docs" (docs/catalog.py, docs/pages.py, docs/render.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 from testsite.catalog import ImageInfo, ImagePlan, plan_images
-from testsite.docs import build_manual
-from testsite.docs_catalog import DOCS_VERSION, plan_doc_images
-from testsite.docs_render import render_manual
+from testsite.docs.catalog import DOCS_VERSION, plan_doc_images
+from testsite.docs.pages import build_manual
+from testsite.docs.render import render_manual
 from testsite.graph import IMAGE_PREFIX, SiteGraph, build_graph
 from testsite.images import GENERATOR_VERSION, ensure_images, image_dir
 from testsite.render import render_page

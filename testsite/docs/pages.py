@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from testsite.catalog import ImagePlan
-from testsite.docs_catalog import ICON_KIND
+from testsite.docs.catalog import ICON_KIND
 from testsite.graph import (
     HIDDEN_PREFIX,
     HOME,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from types import MappingProxyType
 
-from testsite.docs import Anchor, DocPage, Manual, Term, slug
+from testsite.docs.pages import Anchor, DocPage, Manual, Term, slug
 from testsite.graph import Figure
 from testsite.hrefs import spell
 from testsite.render import comment, footer, head, interleave, paragraph, render_figure, script

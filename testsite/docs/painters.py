@@ -20,7 +20,7 @@ from types import MappingProxyType
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from testsite.catalog import ImagePlan
-from testsite.docs_catalog import ICON_KIND
+from testsite.docs.catalog import ICON_KIND
 from testsite.paint import Painter, Sources, add_grain, plan_size
 
 Rgb = tuple[int, int, int]
@@ -283,7 +283,7 @@ def _font() -> ImageFont.ImageFont:
     return ImageFont.load_default_imagefont()
 
 
-# Image kind -> painter, for the kinds of docs_catalog.py (its "photo" is images.py's).
+# Image kind -> painter, for the kinds of catalog.py (its "photo" is images.py's).
 PAINTERS: MappingProxyType[str, Painter] = MappingProxyType(
     {
         "screen_rgb": _paint_rgb,
