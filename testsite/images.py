@@ -21,13 +21,13 @@ from types import MappingProxyType
 
 from PIL import Image, ImageDraw, ImageOps
 
-from testsite.catalog import ImagePlan
 from testsite.docs.painters import PAINTERS as SCREENSHOT_PAINTERS
 from testsite.paint import Painter, Sources, add_grain, plan_size
+from testsite.photos.catalog import ImagePlan
 from testsite.spec import SiteSpec
 
 LOGGER = logging.getLogger(__name__)
-# The photo profile's: bump whenever catalog.py or the drawing here changes what a file holds.
+# The photo profile's: bump when photos/catalog.py or the drawing here changes what a file holds.
 # (The docs profile has its own, docs/catalog.py's DOCS_VERSION; its JPEG photos are drawn here.)
 GENERATOR_VERSION = 1
 # Pillow's transpose that turns the upright picture into what is stored under each tag;

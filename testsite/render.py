@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from html import escape
 from types import MappingProxyType
 
-from testsite.graph import Decoy, Figure, Link, Page
 from testsite.hrefs import spell
+from testsite.photos.pages import Decoy, Figure, Link, Page
 
 STYLE = "body{font-family:sans-serif;max-width:46em;margin:auto;line-height:1.5}img{max-width:100%}"
 INERT_TEXT = MappingProxyType(

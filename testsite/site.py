@@ -1,8 +1,8 @@
 """A built site: its graph, rendered pages and image files, and what a correct crawl finds.
 
 `build_site` builds the spec's profile through PROFILE_BUILDERS, the one place that maps a
-profile's name to its catalogue, pages and image cache: "photos" (catalog.py, graph.py,
-render.py) or "docs" (docs/catalog.py, docs/pages.py, docs/render.py).
+profile's name to its catalogue, pages and image cache: "photos" (photos/catalog.py,
+photos/pages.py, render.py) or "docs" (docs/catalog.py, docs/pages.py, docs/render.py).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
-from testsite.catalog import ImageInfo, ImagePlan, plan_images
 from testsite.docs.catalog import DOCS_VERSION, plan_doc_images
 from testsite.docs.pages import build_manual
 from testsite.docs.render import render_manual
-from testsite.graph import IMAGE_PREFIX, SiteGraph, build_graph
 from testsite.images import GENERATOR_VERSION, ensure_images, image_dir
+from testsite.photos.catalog import ImageInfo, ImagePlan, plan_images
+from testsite.photos.pages import IMAGE_PREFIX, SiteGraph, build_graph
 from testsite.render import render_page
 from testsite.samples import load_words, sample_photo_paths
 from testsite.spec import SiteSpec

@@ -19,9 +19,9 @@ from types import MappingProxyType
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from testsite.catalog import ImagePlan
 from testsite.docs.catalog import ICON_KIND
 from testsite.paint import Painter, Sources, add_grain, plan_size
+from testsite.photos.catalog import ImagePlan
 
 Rgb = tuple[int, int, int]
 Box = tuple[int, int, int, int]

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
 
-from testsite.catalog import ImagePlan
 from testsite.hrefs import IMAGE_STYLES, OFF_HOST_STYLES, PAGE_STYLES, choose_style
+from testsite.photos.catalog import ImagePlan
 from testsite.spec import SiteSpec
 
 HOME = "/"
