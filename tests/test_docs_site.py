@@ -28,10 +28,11 @@ from pipeline import Pipeline
 from testsite import PROFILES, ServeOptions, Site, SiteSpec, build_site, site_process
 from testsite.docs.catalog import ICON_KIND, ICONS, plan_doc_images
 from testsite.docs.pages import MENU_SIZE, PUBLIC_ROLES
+from testsite.graph import PRIVATE_PREFIX
 from testsite.images import GENERATOR_VERSION, image_dir
 from testsite.photos.catalog import plan_images
-from testsite.photos.pages import PRIVATE_PREFIX, build_graph
-from testsite.render import render_page
+from testsite.photos.pages import build_graph
+from testsite.photos.render import render_page
 from testsite.samples import load_words
 from testsite.site import PROFILE_BUILDERS
 

@@ -32,9 +32,9 @@ from PIL import Image
 
 from testsite import ServeOptions, Site, SiteSpec, build_site, running_site, site_process
 from testsite.app import STATS_PATH, Traffic
+from testsite.graph import HOME, PRIVATE_PREFIX
 from testsite.images import ensure_images
 from testsite.photos.catalog import plan_images
-from testsite.photos.pages import HOME, PRIVATE_PREFIX
 from testsite.samples import load_words, sample_photo_paths
 
 SMALL = SiteSpec(pages=40, images=24, seed=7, max_megapixels=1.0)

@@ -37,7 +37,7 @@ from testsite.spec import PROFILES, ServeOptions, SiteSpec
 # Loaded on first use: the server needs aiohttp and the site Pillow, slow imports that a
 # command reading only SiteSpec's defaults (every --help) should not pay for.
 _LAZY = {
-    "ImageInfo": "testsite.photos.catalog",
+    "ImageInfo": "testsite.plans",
     "Site": "testsite.site",
     "build_site": "testsite.site",
     "running_site": "testsite.server",

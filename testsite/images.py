@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from testsite.docs.painters import PAINTERS as SCREENSHOT_PAINTERS
 from testsite.paint import Painter, Sources, add_grain, plan_size
-from testsite.photos.catalog import ImagePlan
+from testsite.plans import ImagePlan
 from testsite.spec import SiteSpec
 
 LOGGER = logging.getLogger(__name__)

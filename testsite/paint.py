@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from PIL import Image, ImageChops
 
-from testsite.photos.catalog import ImagePlan
+from testsite.plans import ImagePlan
 
 Sources = Sequence[Image.Image]  # the sample photos: every painter is given them
 Painter = Callable[[ImagePlan, Sources, random.Random], Image.Image]

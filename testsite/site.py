@@ -2,7 +2,7 @@
 
 `build_site` builds the spec's profile through PROFILE_BUILDERS, the one place that maps a
 profile's name to its catalogue, pages and image cache: "photos" (photos/catalog.py,
-photos/pages.py, render.py) or "docs" (docs/catalog.py, docs/pages.py, docs/render.py).
+photos/pages.py, photos/render.py) or "docs" (docs/catalog.py, docs/pages.py, docs/render.py).
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from types import MappingProxyType
 from testsite.docs.catalog import DOCS_VERSION, plan_doc_images
 from testsite.docs.pages import build_manual
 from testsite.docs.render import render_manual
+from testsite.graph import IMAGE_PREFIX, SiteGraph
 from testsite.images import GENERATOR_VERSION, ensure_images, image_dir
-from testsite.photos.catalog import ImageInfo, ImagePlan, plan_images
-from testsite.photos.pages import IMAGE_PREFIX, SiteGraph, build_graph
-from testsite.render import render_page
+from testsite.photos.catalog import plan_images
+from testsite.photos.pages import build_graph
+from testsite.photos.render import render_page
+from testsite.plans import ImageInfo, ImagePlan
 from testsite.samples import load_words, sample_photo_paths
 from testsite.spec import SiteSpec
 from testsite.urls import absolute, alt_origin, canonical_origin, split

@@ -13,7 +13,7 @@ import math
 import random
 from types import MappingProxyType
 
-from testsite.photos.catalog import ImagePlan, Kind, plan_of
+from testsite.plans import ImagePlan, Kind, plan_of
 from testsite.spec import SiteSpec
 
 DOCS_VERSION = 1  # bump whenever this catalogue or painters.py changes what a file holds

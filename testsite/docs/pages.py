@@ -23,9 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from testsite.docs.catalog import ICON_KIND
-from testsite.hrefs import OFF_HOST_STYLES, PAGE_STYLES, choose_style
-from testsite.photos.catalog import ImagePlan
-from testsite.photos.pages import (
+from testsite.graph import (
     HIDDEN_PREFIX,
     HOME,
     PRIVATE_PREFIX,
@@ -40,7 +38,9 @@ from testsite.photos.pages import (
     page_counts,
     unique_path,
 )
-from testsite.render import title
+from testsite.hrefs import OFF_HOST_STYLES, PAGE_STYLES, choose_style
+from testsite.markup import title
+from testsite.plans import ImagePlan
 from testsite.spec import SiteSpec
 
 # (folder, weight): the chapters in manual order; a small manual gets the first few.

@@ -21,7 +21,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from testsite.docs.catalog import ICON_KIND
 from testsite.paint import Painter, Sources, add_grain, plan_size
-from testsite.photos.catalog import ImagePlan
+from testsite.plans import ImagePlan
 
 Rgb = tuple[int, int, int]
 Box = tuple[int, int, int, int]
