@@ -10,6 +10,9 @@ from types import MappingProxyType
 from testsite.plans import ImagePlan, Kind, plan_of
 from testsite.spec import SiteSpec
 
+# Names the photo site's image cache: bump whenever this catalogue, painters.py or paint.py
+# changes what a file holds (the docs site has its own, docs/catalog.py's DOCS_VERSION).
+GENERATOR_VERSION = 1
 # Ordered by priority: a site with few images gets one of each kind, front first.
 # Plain RGB photos are not listed: they take whatever share the other kinds leave.
 KINDS = MappingProxyType(
