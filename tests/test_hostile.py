@@ -19,7 +19,7 @@ from crawler.http import FetchLimits
 from measure.progress import Progress
 from pipeline import Pipeline
 from tests.conftest import serving
-from testsite.hostile import HITS, IMAGES, NEVER_FETCHED, PAGES, make_hostile_app
+from testsite.hostile.app import HITS, IMAGES, NEVER_FETCHED, PAGES, make_hostile_app
 
 RUN_FILES = {"pages.jsonl", "images.jsonl", "summary.json", "timeline.jsonl"}
 
