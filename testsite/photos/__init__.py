@@ -8,5 +8,5 @@ root-relative, absolute with the request's own origin, upper-case scheme and hos
 srcset (1x/2x and 640w/1280w) and <picture>, some from the second host name `localhost` as
 a CDN: JPEG photos up to `max_megapixels` (greyscale, CMYK and EXIF-rotated ones too), PNG
 with alpha (RGBA, LA) and 16-bit grey, palette GIF and WebP. catalog.py plans its images,
-pages.py builds its link graph and render.py writes its HTML.
+pages.py builds its link graph, render.py writes its HTML and painters.py draws its pictures.
 """
