@@ -107,7 +107,7 @@ def serve(
     from testsite import ServeOptions, serve_forever
 
     if hostile:
-        from testsite.hostile import serve_hostile
+        from testsite.hostile.app import serve_hostile
 
         serve_hostile(port, lambda url: click.echo(f"Serving the hostile site at {url}/"))
         return

@@ -26,12 +26,13 @@ from crawler.http import FetchLimits
 from measure.progress import Progress
 from pipeline import Pipeline
 from testsite import PROFILES, ServeOptions, Site, SiteSpec, build_site, site_process
-from testsite.catalog import plan_images
-from testsite.docs import MENU_SIZE, PUBLIC_ROLES
-from testsite.docs_catalog import ICON_KIND, ICONS, plan_doc_images
-from testsite.graph import PRIVATE_PREFIX, build_graph
-from testsite.images import GENERATOR_VERSION, image_dir
-from testsite.render import render_page
+from testsite.docs.catalog import ICON_KIND, ICONS, plan_doc_images
+from testsite.docs.pages import MENU_SIZE, PUBLIC_ROLES
+from testsite.graph import PRIVATE_PREFIX
+from testsite.images import image_dir
+from testsite.photos.catalog import GENERATOR_VERSION, plan_images
+from testsite.photos.pages import build_graph
+from testsite.photos.render import render_page
 from testsite.samples import load_words
 from testsite.site import PROFILE_BUILDERS
 

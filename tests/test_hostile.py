@@ -19,7 +19,10 @@ from crawler.http import FetchLimits
 from measure.progress import Progress
 from pipeline import Pipeline
 from tests.conftest import serving
-from testsite.hostile import HITS, IMAGES, NEVER_FETCHED, PAGES, make_hostile_app
+from testsite.hostile.app import make_hostile_app
+from testsite.hostile.catalog import IMAGES
+from testsite.hostile.handlers import HITS
+from testsite.hostile.pages import NEVER_FETCHED, PAGES
 
 RUN_FILES = {"pages.jsonl", "images.jsonl", "summary.json", "timeline.jsonl"}
 

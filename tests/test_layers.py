@@ -1,6 +1,6 @@
 """The packages depend downward only, as the README's map draws them: nothing imports a
-package above its own, and the crawler and the image code know nothing of the command line,
-the test site or the report."""
+package above its own, the crawler and the image code know nothing of the command line, the
+test site or the report, and no site of the test site imports another."""
 
 from __future__ import annotations
 
@@ -77,3 +77,32 @@ def test_the_crawler_and_the_image_code_know_no_command_line_site_or_report() ->
     for package in ("crawler", "processing"):
         for path in (ROOT / package).rglob("*.py"):
             assert not {"click", "testsite", "report", "tqdm"} & set(imports(path)), path
+
+
+TEST_SITES = {"photos", "docs", "hostile"}  # testsite/'s site packages, over its shared core
+
+
+def imported_modules(path: Path) -> Iterator[str]:
+    """Dotted names of the modules path imports anywhere in it, and of names imported from them."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def test_the_test_site_packages_are_the_known_sites() -> None:
+    packages = {path.parent.name for path in (ROOT / "testsite").glob("*/__init__.py")}
+    assert packages == TEST_SITES
+
+
+def test_no_test_site_imports_another() -> None:
+    wrong = []
+    for site in TEST_SITES:
+        for path in (ROOT / "testsite" / site).rglob("*.py"):
+            for module in imported_modules(path):
+                parts = module.split(".")
+                if parts[0] == "testsite" and len(parts) > 1 and parts[1] in TEST_SITES - {site}:
+                    wrong.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert wrong == []

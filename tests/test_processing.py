@@ -18,7 +18,7 @@ from processing.originals import Original, save_original, sniff_extension
 from processing.thumbnails import make_thumbnails
 from runfolder.folders import prepare_run_dir
 from tests.conftest import photo_bytes
-from testsite.hostile import png_claiming
+from testsite.hostile.painters import png_claiming
 
 SIZES = (64, 128)
 

@@ -32,9 +32,10 @@ from PIL import Image
 
 from testsite import ServeOptions, Site, SiteSpec, build_site, running_site, site_process
 from testsite.app import STATS_PATH, Traffic
-from testsite.catalog import plan_images
 from testsite.graph import HOME, PRIVATE_PREFIX
 from testsite.images import ensure_images
+from testsite.photos.catalog import plan_images
+from testsite.photos.painters import PAINTERS
 from testsite.samples import load_words, sample_photo_paths
 
 SMALL = SiteSpec(pages=40, images=24, seed=7, max_megapixels=1.0)
@@ -177,7 +178,7 @@ def test_a_different_seed_gives_a_different_site(site: Site, tmp_path: Path) -> 
 
 
 def test_a_second_build_reuses_the_cached_files(site: Site) -> None:
-    assert ensure_images(site.images, site.image_dir, sample_photo_paths()) == 0
+    assert ensure_images(site.images, site.image_dir, sample_photo_paths(), PAINTERS) == 0
     leftovers = [path.name for path in site.image_dir.iterdir() if path.name.startswith(".")]
     assert leftovers == []  # no temporary files: every write was renamed into place
 

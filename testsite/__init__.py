@@ -1,25 +1,26 @@
 """A deterministic local web site to crawl: pages, links, traps and images, all from a seed.
 
-The site (`build_site`) has `SiteSpec.pages` pages under `/`, `/docs/`, `/blog/2024/`,
-`/shop/` and a few at the top level, each with 8-12 links spelled every way a real site
-spells them: relative, root-relative, absolute with the request's own origin, upper-case
-scheme and host, with #fragments, './' and '../' segments, percent-encoded, and one page
-resolving against `<base href="/docs/">`. About 3% of pages live under `/private/`, which
-robots.txt disallows but public pages link to; `/hidden/` pages are served but named only
-inside HTML comments and script strings. Off-site links (`https://example.org/`, and
-`http://localhost:PORT/` for pages) must not be followed; mailto:, javascript:, tel: and
-empty hrefs must not be fetched. Pages show `SiteSpec.images` files under `/img/` with
-<img src>, srcset (1x/2x and 640w/1280w) and <picture>, some from the second host name
-`localhost` as a CDN: JPEG photos up to `max_megapixels` (greyscale, CMYK and EXIF-rotated
-ones too), PNG with alpha (RGBA, LA) and 16-bit grey, palette GIF and WebP.
+Three sites, each a package of its own, none importing another:
 
-That is the default profile, "photos". `SiteSpec(profile="docs")` builds a software manual
-instead (docs.py): the same menu of up to 120 links on every page, a breadcrumb, previous
-and next links, two listings over 1 MB (/genindex-all.html, /contents.html), and mostly
-small PNG screenshots (RGB, RGBA, palette with and without a clear index, a few greyscale),
-some JPEGs, and icons shown on every page, sized as a real manual's are (docs_catalog.py).
-It keeps the photo site's robots.txt, /private/ and /hidden/ pages and link spellings, and
-draws its images into a cache folder of its own.
+- photos/, the default profile: pages of text and photos under /docs/, /blog/2024/ and
+  /shop/, with 8-12 links each, spelled every way a real site spells them, and images of
+  every format and mode a crawler meets;
+- docs/, `SiteSpec(profile="docs")`: a software manual with a 120-link menu on every page,
+  two listings over 1 MB and mostly small PNG screenshots;
+- hostile/, `pipeline.py serve --hostile`: every trap, each with the outcome a crawler must
+  record.
+
+Both profiles have about 3% of their pages under `/private/`, which robots.txt disallows but
+public pages link to, and `/hidden/` pages, served but named only inside HTML comments and
+script strings. Off-site links (`https://example.org/`, and `http://localhost:PORT/` for
+pages) must not be followed; mailto:, javascript:, tel: and empty hrefs must not be fetched;
+some images come from the second host name `localhost` as a CDN.
+
+The modules here are what the two profiles share: spec.py (SiteSpec, ServeOptions), urls.py
+and hrefs.py (URLs, and how an href spells one), samples.py (the sample photos and words),
+plans.py (an image file to draw), graph.py (the link graph, and the drafting steps both
+profiles take), markup.py (the HTML pieces), paint.py and images.py (drawing the files into a
+cache). site.py builds a profile's Site from its package; app.py and server.py serve it.
 
 `Site.expected_page_urls(origin)` and `expected_image_urls(origin)` say what a correct
 crawl from `origin/` finds, in either profile. Serve it with `running_site` (this event
@@ -37,7 +38,7 @@ from testsite.spec import PROFILES, ServeOptions, SiteSpec
 # Loaded on first use: the server needs aiohttp and the site Pillow, slow imports that a
 # command reading only SiteSpec's defaults (every --help) should not pay for.
 _LAZY = {
-    "ImageInfo": "testsite.catalog",
+    "ImageInfo": "testsite.plans",
     "Site": "testsite.site",
     "build_site": "testsite.site",
     "running_site": "testsite.server",

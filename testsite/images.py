@@ -1,10 +1,9 @@
-"""Draw the catalogue's image files into a cache folder, reusing the ones already there.
+"""Draw a site's planned image files into a cache folder, reusing the ones already there.
 
-Every photo is cut from a sample photo, resized, tinted and given fresh grain from its own
-seeded generator, so the bytes depend only on the plan and large files are not smooth
-upscales; the docs profile's screenshots and icons are drawn by screenshots.py. Files are
-written to a temporary name and renamed into place: an interrupted run never leaves a
-truncated file that a later run would take for a finished one.
+Each file is drawn by its site's painter for its kind (photos/painters.py, docs/painters.py)
+from the plan's own seeded generator, so the bytes depend only on the plan. Files are written
+to a temporary name and renamed into place: an interrupted run never leaves a truncated file
+that a later run would take for a finished one.
 """
 
 from __future__ import annotations
@@ -14,33 +13,18 @@ import logging
 import os
 import random
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import MappingProxyType
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image
 
-from testsite.catalog import ImagePlan
-from testsite.paint import Painter, Sources, add_grain, plan_size
-from testsite.screenshots import PAINTERS as SCREENSHOT_PAINTERS
+from testsite.paint import CLEAR_INDEX, Painter, Sources
+from testsite.plans import ImagePlan
 from testsite.spec import SiteSpec
 
 LOGGER = logging.getLogger(__name__)
-# The photo profile's: bump whenever catalog.py or the drawing here changes what a file holds.
-# (The docs profile has its own, docs_catalog.DOCS_VERSION; its JPEG photos are drawn here.)
-GENERATOR_VERSION = 1
-# Pillow's transpose that turns the upright picture into what is stored under each tag;
-# a viewer applying the tag undoes it and shows the picture upright.
-_STORED_FROM_UPRIGHT = MappingProxyType(
-    {
-        3: Image.Transpose.ROTATE_180,
-        6: Image.Transpose.ROTATE_90,
-        8: Image.Transpose.ROTATE_270,
-    }
-)
 _EXIF_ORIENTATION = 0x0112
-_CLEAR_INDEX = 255  # the GIF palette index kept for transparency
 
 
 def image_dir(cache_dir: Path, spec: SiteSpec, family: str) -> Path:
@@ -50,9 +34,14 @@ def image_dir(cache_dir: Path, spec: SiteSpec, family: str) -> Path:
 
 
 def ensure_images(
-    plans: Sequence[ImagePlan], directory: Path, samples: Sequence[Path], workers: int = 0
+    plans: Sequence[ImagePlan],
+    directory: Path,
+    samples: Sequence[Path],
+    painters: Mapping[str, Painter],
+    workers: int = 0,
 ) -> int:
-    """Draw every planned file missing from directory; return how many were drawn."""
+    """Draw every planned file missing from directory with the painter of its kind; return
+    how many were drawn."""
     missing = [plan for plan in plans if not (directory / plan.name).is_file()]
     if not missing:
         return 0
@@ -63,7 +52,7 @@ def ensure_images(
     missing.sort(key=lambda plan: plan.megapixels, reverse=True)
     # Threads suffice: Pillow releases the GIL while it resizes and encodes.
     with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-        futures = [pool.submit(make_file, plan, directory, sources) for plan in missing]
+        futures = [pool.submit(make_file, plan, directory, sources, painters) for plan in missing]
         try:
             for future in futures:
                 future.result()
@@ -73,18 +62,20 @@ def ensure_images(
     return len(missing)
 
 
-def make_file(plan: ImagePlan, directory: Path, sources: Sources) -> Path:
+def make_file(
+    plan: ImagePlan, directory: Path, sources: Sources, painters: Mapping[str, Painter]
+) -> Path:
     """Draw one planned image and store it under its name, atomically."""
-    image = draw(plan, sources)
+    image = draw(plan, sources, painters)
     path = directory / plan.name
     _save_atomically(image, plan, path)
     return path
 
 
-def draw(plan: ImagePlan, sources: Sources) -> Image.Image:
+def draw(plan: ImagePlan, sources: Sources, painters: Mapping[str, Painter]) -> Image.Image:
     """Return the pixels of one planned image, in the plan's mode and stored orientation."""
     rng = random.Random(plan.seed)
-    return _PAINTERS[plan.kind](plan, sources, rng)
+    return painters[plan.kind](plan, sources, rng)
 
 
 def save_options(plan: ImagePlan) -> dict[str, object]:
@@ -99,7 +90,7 @@ def save_options(plan: ImagePlan) -> dict[str, object]:
     if plan.format == "WEBP":
         return {"quality": plan.quality, "method": 3}
     if plan.format == "GIF" and plan.kind == "gif_clear":
-        return {"transparency": _CLEAR_INDEX}
+        return {"transparency": CLEAR_INDEX}
     return {}
 
 
@@ -120,129 +111,3 @@ def _load_rgb(path: Path) -> Image.Image:
     """Decode a sample photo fully, so threads can share it read-only."""
     with Image.open(path) as image:
         return image.convert("RGB")
-
-
-def _photo(
-    size: tuple[int, int], sources: Sources, rng: random.Random, grain: bool = True
-) -> Image.Image:
-    """Cut a region of a sample with the target's aspect, resize, tint and add grain."""
-    source = rng.choice(sources)
-    box = _crop_box(source.size, size[0] / size[1], rng)
-    image = source.resize(size, Image.Resampling.BICUBIC, box=box, reducing_gap=3.0)
-    if rng.random() < 0.5:
-        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    image = _tint(image, rng)
-    if not grain:
-        return image
-    # Upscaled pictures are smooth; stronger grain gives them a photo's fine detail back.
-    upscale = max(1.0, size[0] / (box[2] - box[0]))
-    return add_grain(image, rng, round(5 + 4 * (upscale - 1)))
-
-
-def _crop_box(
-    source: tuple[int, int], aspect: float, rng: random.Random
-) -> tuple[float, float, float, float]:
-    """A random box inside source with the given aspect, 60-100% of the largest that fits."""
-    width, height = source
-    box_width = min(width, height * aspect) * rng.uniform(0.6, 1.0)
-    box_height = box_width / aspect
-    left = rng.uniform(0, width - box_width)
-    top = rng.uniform(0, height - box_height)
-    return left, top, left + box_width, top + box_height
-
-
-def _tint(image: Image.Image, rng: random.Random) -> Image.Image:
-    """Shift the colour balance a little, so two cuts of one sample differ."""
-    table = []
-    for _ in range(3):
-        gain = rng.uniform(0.85, 1.15)
-        table += [min(255, int(value * gain)) for value in range(256)]
-    return image.point(table)
-
-
-def _alpha_mask(size: tuple[int, int], rng: random.Random) -> Image.Image:
-    """An opaque centre fading to clear corners, with a clear hole somewhere inside."""
-    mask = ImageOps.invert(Image.radial_gradient("L")).resize(size)
-    mask = mask.point([min(255, value * 2) for value in range(256)])
-    width, height = size
-    x, y = rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height
-    radius = min(width, height) * rng.uniform(0.05, 0.15)
-    ImageDraw.Draw(mask).ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)
-    return mask
-
-
-def _paint_photo(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
-    """An RGB photo (JPEG or WebP)."""
-    return _photo(plan_size(plan), sources, rng)
-
-
-def _paint_exif(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
-    """A photo stored sideways or upside down, to be shown upright by its EXIF tag."""
-    width, height = plan_size(plan)
-    upright = (width, height) if plan.orientation == 3 else (height, width)
-    return _photo(upright, sources, rng).transpose(_STORED_FROM_UPRIGHT[plan.orientation])
-
-
-def _paint_grey(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
-    """A greyscale photo."""
-    return _photo(plan_size(plan), sources, rng).convert("L")
-
-
-def _paint_cmyk(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
-    """A photo separated for print, as a CMYK JPEG."""
-    return _photo(plan_size(plan), sources, rng).convert("CMYK")
-
-
-def _paint_rgba(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
-    """A cut-out photo with a soft alpha edge (PNG or WebP)."""
-    image = _photo(plan_size(plan), sources, rng, grain=False)
-    image.putalpha(_alpha_mask(image.size, rng))
-    return image
-
-
-def _paint_la(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
-    """A greyscale cut-out with alpha."""
-    image = _photo(plan_size(plan), sources, rng, grain=False).convert("L")
-    image.putalpha(_alpha_mask(image.size, rng))
-    return image
-
-
-def _paint_i16(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
-    """A 16-bit greyscale picture, as scientific and medical PNGs are."""
-    grey = _photo(plan_size(plan), sources, rng, grain=False).convert("L").convert("I")
-    return grey.point(lambda value: value * 257).convert("I;16")
-
-
-def _paint_gif(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
-    """A palette picture of 32-256 colours."""
-    colours = rng.choice((32, 64, 128, 256))
-    return _photo(plan_size(plan), sources, rng, grain=False).quantize(colours)
-
-
-def _paint_gif_clear(plan: ImagePlan, sources: Sources, rng: random.Random) -> Image.Image:
-    """A palette picture whose last index is transparent, used only by the clear parts."""
-    image = _photo(plan_size(plan), sources, rng, grain=False).quantize(_CLEAR_INDEX)
-    palette = (image.getpalette() or [])[: 3 * _CLEAR_INDEX]
-    image.putpalette(palette + [0] * (768 - len(palette)))
-    clear = _alpha_mask(image.size, rng).point(lambda value: 255 if value < 64 else 0)
-    image.paste(_CLEAR_INDEX, mask=clear)
-    return image
-
-
-# Image kind -> painter: the photo catalogue's kinds, then the docs catalogue's screenshots.
-_PAINTERS: MappingProxyType[str, Painter] = MappingProxyType(
-    {
-        "photo": _paint_photo,
-        "exif": _paint_exif,
-        "grey": _paint_grey,
-        "cmyk": _paint_cmyk,
-        "rgba": _paint_rgba,
-        "la": _paint_la,
-        "i16": _paint_i16,
-        "gif": _paint_gif,
-        "gif_clear": _paint_gif_clear,
-        "webp": _paint_photo,
-        "webp_alpha": _paint_rgba,
-        **SCREENSHOT_PAINTERS,
-    }
-)

@@ -1,8 +1,8 @@
 """A built site: its graph, rendered pages and image files, and what a correct crawl finds.
 
 `build_site` builds the spec's profile through PROFILE_BUILDERS, the one place that maps a
-profile's name to its catalogue, pages and image cache: "photos" (catalog.py, graph.py,
-render.py) or "docs" (docs_catalog.py, docs.py, docs_render.py).
+profile's name to its site package's catalogue, pages, painters and image cache: "photos"
+(photos/) or "docs" (docs/).
 """
 
 from __future__ import annotations
@@ -13,13 +13,18 @@ from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
-from testsite.catalog import ImageInfo, ImagePlan, plan_images
-from testsite.docs import build_manual
-from testsite.docs_catalog import DOCS_VERSION, plan_doc_images
-from testsite.docs_render import render_manual
-from testsite.graph import IMAGE_PREFIX, SiteGraph, build_graph
-from testsite.images import GENERATOR_VERSION, ensure_images, image_dir
-from testsite.render import render_page
+from testsite.docs.catalog import DOCS_VERSION, plan_doc_images
+from testsite.docs.pages import build_manual
+from testsite.docs.painters import PAINTERS as DOC_PAINTERS
+from testsite.docs.render import render_manual
+from testsite.graph import IMAGE_PREFIX, SiteGraph
+from testsite.images import ensure_images, image_dir
+from testsite.paint import Painter
+from testsite.photos.catalog import GENERATOR_VERSION, plan_images
+from testsite.photos.pages import build_graph
+from testsite.photos.painters import PAINTERS as PHOTO_PAINTERS
+from testsite.photos.render import render_page
+from testsite.plans import ImageInfo, ImagePlan
 from testsite.samples import load_words, sample_photo_paths
 from testsite.spec import SiteSpec
 from testsite.urls import absolute, alt_origin, canonical_origin, split
@@ -86,10 +91,12 @@ Pages = tuple[SiteGraph, dict[str, bytes]]  # the link graph, and each page's HT
 
 @dataclass(frozen=True)
 class Profile:
-    """How one profile makes its site: its image plans, its pages, its image cache's family."""
+    """How one profile makes its site: its image plans, its pages, the painter of each of its
+    image kinds, its image cache's family."""
 
     plan_images: Callable[[SiteSpec, tuple[str, ...]], tuple[ImagePlan, ...]]
     build_pages: Callable[[SiteSpec, tuple[ImagePlan, ...], Words], Pages]
+    painters: Mapping[str, Painter]
     image_family: str  # names the cache folder, so no two profiles ever share a file
 
 
@@ -100,7 +107,7 @@ def build_site(spec: SiteSpec, cache_dir: Path) -> Site:
     images = profile.plan_images(spec, words)
     graph, bodies = profile.build_pages(spec, images, words)
     directory = image_dir(Path(cache_dir), spec, profile.image_family)
-    ensure_images(images, directory, sample_photo_paths())
+    ensure_images(images, directory, sample_photo_paths(), profile.painters)
     return Site(spec, graph, images, directory, MappingProxyType(bodies))
 
 
@@ -119,7 +126,7 @@ def _doc_pages(spec: SiteSpec, images: tuple[ImagePlan, ...], words: Words) -> P
 # Profile name (spec.PROFILES) -> how to build it.
 PROFILE_BUILDERS: Mapping[str, Profile] = MappingProxyType(
     {
-        "photos": Profile(plan_images, _photo_pages, f"v{GENERATOR_VERSION}"),
-        "docs": Profile(plan_doc_images, _doc_pages, f"docs-v{DOCS_VERSION}"),
+        "photos": Profile(plan_images, _photo_pages, PHOTO_PAINTERS, f"v{GENERATOR_VERSION}"),
+        "docs": Profile(plan_doc_images, _doc_pages, DOC_PAINTERS, f"docs-v{DOCS_VERSION}"),
     }
 )

@@ -1,28 +1,18 @@
-"""The image catalogue: which files the site has and what each one is (pure data from a seed)."""
+"""The photo site's image catalogue: which files it has and what each one is (pure data from a
+seed): plain RGB photos mostly, and every other kind a crawler meets, a few of each."""
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 
+from testsite.plans import ImagePlan, Kind, plan_of
 from testsite.spec import SiteSpec
 
-
-@dataclass(frozen=True)
-class Kind:
-    """One variety of image file: its format, Pillow mode and the share of images it gets."""
-
-    format: str
-    mode: str
-    ext: str
-    share: float
-    minimum: int  # how many a site gets even when the share rounds to fewer
-    photo_sized: bool  # JPEGs get photo sizes; the rest stay under a megapixel
-
-
+# Names the photo site's image cache: bump whenever this catalogue, painters.py or paint.py
+# changes what a file holds (the docs site has its own, docs/catalog.py's DOCS_VERSION).
+GENERATOR_VERSION = 1
 # Ordered by priority: a site with few images gets one of each kind, front first.
 # Plain RGB photos are not listed: they take whatever share the other kinds leave.
 KINDS = MappingProxyType(
@@ -40,61 +30,9 @@ KINDS = MappingProxyType(
     }
 )
 PHOTO = Kind("JPEG", "RGB", "jpg", 0.0, 0, True)
-CONTENT_TYPES = MappingProxyType(
-    {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
-)
 ORIENTATIONS = (3, 6, 8)
 ASPECTS = ((4 / 3, 5), (3 / 2, 4), (16 / 9, 2), (1.0, 1), (3 / 4, 2), (2 / 3, 2))  # (ratio, weight)
 MIN_PHOTOS_SHARE = 1 / 3  # whatever the count, at least this share stays plain photos
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """What one served image file is; width and height as stored, before EXIF rotation."""
-
-    path: str
-    format: str
-    mode: str
-    width: int
-    height: int
-    exif_orientation: int | None
-
-
-@dataclass(frozen=True)
-class ImagePlan:
-    """One image file to draw: everything about it except the pixels."""
-
-    name: str
-    kind: str
-    format: str
-    mode: str
-    width: int
-    height: int
-    orientation: int | None
-    quality: int
-    progressive: bool
-    seed: int  # seeds the drawing, so each file is the same whatever order they are drawn in
-
-    @property
-    def megapixels(self) -> float:
-        """Stored pixel count in millions."""
-        return self.width * self.height / 1e6
-
-    @property
-    def content_type(self) -> str:
-        """The Content-Type the server answers with."""
-        return CONTENT_TYPES[self.format]
-
-    def info(self, directory: Path) -> ImageInfo:
-        """Describe the file as it is stored in directory."""
-        return ImageInfo(
-            str(directory / self.name),
-            self.format,
-            self.mode,
-            self.width,
-            self.height,
-            self.orientation,
-        )
 
 
 def plan_images(spec: SiteSpec, words: tuple[str, ...]) -> tuple[ImagePlan, ...]:
@@ -159,30 +97,6 @@ def _plan(
     spec = _kind(kind)
     name = f"{rng.choice(words)}-{rng.choice(words)}-{index:03d}.{spec.ext}"
     return plan_of(name, kind, spec, (width, height), orientation, rng)
-
-
-def plan_of(
-    name: str,
-    kind: str,
-    spec: Kind,
-    size: tuple[int, int],
-    orientation: int | None,
-    rng: random.Random,
-) -> ImagePlan:
-    """The plan of one image of this name, kind and size; its encoder's settings and its
-    pixels' seed drawn from rng."""
-    return ImagePlan(
-        name=name,
-        kind=kind,
-        format=spec.format,
-        mode=spec.mode,
-        width=size[0],
-        height=size[1],
-        orientation=orientation,
-        quality=rng.randint(80, 92),
-        progressive=rng.random() < 0.2,
-        seed=rng.getrandbits(64),
-    )
 
 
 def _size(megapixels: float, aspect: float) -> tuple[int, int]:

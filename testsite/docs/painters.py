@@ -19,9 +19,9 @@ from types import MappingProxyType
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from testsite.catalog import ImagePlan
-from testsite.docs_catalog import ICON_KIND
-from testsite.paint import Painter, Sources, add_grain, plan_size
+from testsite.docs.catalog import ICON_KIND
+from testsite.paint import Painter, Sources, add_grain, paint_photo, plan_size
+from testsite.plans import ImagePlan
 
 Rgb = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -283,9 +283,10 @@ def _font() -> ImageFont.ImageFont:
     return ImageFont.load_default_imagefont()
 
 
-# Image kind -> painter, for the kinds of docs_catalog.py (its "photo" is images.py's).
+# Image kind -> painter, for the kinds of catalog.py (its "photo" is paint.py's).
 PAINTERS: MappingProxyType[str, Painter] = MappingProxyType(
     {
+        "photo": paint_photo,
         "screen_rgb": _paint_rgb,
         "screen_jpeg": _paint_jpeg,
         "screen_rgba": _paint_rgba,

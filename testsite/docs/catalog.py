@@ -13,10 +13,10 @@ import math
 import random
 from types import MappingProxyType
 
-from testsite.catalog import ImagePlan, Kind, plan_of
+from testsite.plans import ImagePlan, Kind, plan_of
 from testsite.spec import SiteSpec
 
-DOCS_VERSION = 1  # bump whenever this catalogue or screenshots.py changes what a file holds
+DOCS_VERSION = 1  # bump when this catalogue, painters.py or paint.py changes what a file holds
 # Ordered by priority: a site with fewer images than kinds gets the front ones. Every kind
 # but FILLER gets its share of the images, at least one; FILLER takes whatever is left.
 DOC_KINDS = MappingProxyType(

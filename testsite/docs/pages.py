@@ -1,6 +1,6 @@
 """The docs profile's pages: a software manual's table of contents, links, terms and figures.
 
-Pure data, deterministic from the spec's seed, as graph.py is for the photo profile. The
+Pure data, deterministic from the spec's seed, as photos/pages.py is for the photo profile. The
 manual is a tree in document order: home, chapter indexes, section indexes (when a chapter
 has more than SECTION_SIZE pages) and articles. Every page shows the same long menu (the
 table of contents breadth first, up to MENU_SIZE entries), a breadcrumb, previous and next
@@ -22,8 +22,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from testsite.catalog import ImagePlan
-from testsite.docs_catalog import ICON_KIND
+from testsite.docs.catalog import ICON_KIND
 from testsite.graph import (
     HIDDEN_PREFIX,
     HOME,
@@ -40,7 +39,8 @@ from testsite.graph import (
     unique_path,
 )
 from testsite.hrefs import OFF_HOST_STYLES, PAGE_STYLES, choose_style
-from testsite.render import title
+from testsite.markup import title
+from testsite.plans import ImagePlan
 from testsite.spec import SiteSpec
 
 # (folder, weight): the chapters in manual order; a small manual gets the first few.

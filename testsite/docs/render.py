@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from types import MappingProxyType
 
-from testsite.docs import Anchor, DocPage, Manual, Term, slug
+from testsite.docs.pages import Anchor, DocPage, Manual, Term, slug
 from testsite.graph import Figure
 from testsite.hrefs import spell
-from testsite.render import comment, footer, head, interleave, paragraph, render_figure, script
+from testsite.markup import comment, footer, head, interleave, paragraph, render_figure, script
 from testsite.urls import encode_path
 
 PROJECT = "Lumen"  # the made-up product the manual documents

@@ -1,4 +1,8 @@
-"""Render a page of the graph as HTML bytes, with placeholders where the origin goes."""
+"""The HTML every site's pages are made of: head, title, paragraphs, figures, decoys, footer.
+
+Each site's render.py (photos/, docs/) lays its pages out from these; hrefs carry the origin
+placeholders of hrefs.py where an absolute URL needs the origin.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +11,12 @@ from collections.abc import Sequence
 from html import escape
 from types import MappingProxyType
 
-from testsite.graph import Decoy, Figure, Link, Page
+from testsite.graph import Decoy, Figure
 from testsite.hrefs import spell
 
-STYLE = "body{font-family:sans-serif;max-width:46em;margin:auto;line-height:1.5}img{max-width:100%}"
 INERT_TEXT = MappingProxyType(
     {"mailto": "Write to us", "javascript": "Show more", "tel": "Call us", "https": "Elsewhere"}
 )
-
-
-def render_page(page: Page, seed: int, words: Sequence[str]) -> bytes:
-    """Return the page's HTML, 3-6 KB: title, nav, paragraphs with links, figures, footer."""
-    rng = random.Random(f"{seed}:text:{page.path}")
-    anchors = [_anchor(link, page.base_dir, seed, words, rng) for link in page.links]
-    figures = [render_figure(figure, page.base_dir, words, rng) for figure in page.figures]
-    paragraphs = [paragraph(words, rng) for _ in range(rng.randint(6, 9))]
-    inline = min(len(anchors) - 2, len(paragraphs)) if len(anchors) > 2 else 0
-    for number in range(inline):
-        paragraphs[number] += f" See {anchors[2 + number]}."
-    body = interleave(paragraphs, figures, rng)
-    related = "".join(f"<li>{anchor}</li>\n" for anchor in anchors[2 + inline :])
-    parts = [
-        head(title(page.path, seed, words), page.base),
-        f"<header><nav>{' | '.join(anchors[:2])}</nav></header>\n<main>\n",
-        f"<h1>{title(page.path, seed, words)}</h1>\n{body}",
-        *(comment(decoy) for decoy in page.decoys if decoy.place == "comment"),
-        f"<h2>Related</h2>\n<ul>\n{related}</ul>\n</main>\n" if related else "</main>\n",
-        footer(page.inert),
-        *(script(decoy) for decoy in page.decoys if decoy.place == "script"),
-        "</body>\n</html>\n",
-    ]
-    return "".join(parts).encode("utf-8")
 
 
 def title(path: str, seed: int, words: Sequence[str]) -> str:
@@ -46,8 +25,9 @@ def title(path: str, seed: int, words: Sequence[str]) -> str:
     return " ".join(rng.choice(words).capitalize() for _ in range(rng.randint(2, 4)))
 
 
-def head(text: str, base: str | None, style: str = STYLE) -> str:
-    """The document start up to <body>, with a <base> when the page has one."""
+def head(text: str, base: str | None, style: str) -> str:
+    """The document start up to <body>, with a <base> when the page has one and the site's
+    style sheet."""
     base_tag = f'<base href="{escape(base)}">\n' if base else ""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -55,12 +35,6 @@ def head(text: str, base: str | None, style: str = STYLE) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<style>{style}</style>\n</head>\n<body>\n"
     )
-
-
-def _anchor(link: Link, base_dir: str, seed: int, words: Sequence[str], rng: random.Random) -> str:
-    """An <a> to a page, its text the target's title."""
-    href = escape(spell(link.target, base_dir, link.style, rng))
-    return f'<a href="{href}">{escape(title(link.target, seed, words))}</a>'
 
 
 def render_figure(figure: Figure, base_dir: str, words: Sequence[str], rng: random.Random) -> str:
