@@ -19,7 +19,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(PIP) $(BIN)/python -m pip install --quiet -e '.[dev,plot,cluster]'
+	$(PIP) $(BIN)/python -m pip install --quiet -e '.[dev,plot,cluster,brotli]'
 	touch $(STAMP)
 
 # A free-threaded CPython (no GIL): fetched with uv where it can download interpreters, else

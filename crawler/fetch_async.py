@@ -11,6 +11,7 @@ from concurrent.futures import Executor
 
 import aiohttp
 
+from crawler.encodings import ACCEPT_ENCODING
 from crawler.http import (
     Attempt,
     ErrorKind,
@@ -22,6 +23,7 @@ from crawler.http import (
     failed_attempt,
     http_error,
     should_retry,
+    unasked_coding,
 )
 from crawler.pages import Page, to_page
 from errors import describe
@@ -44,7 +46,7 @@ def make_session(limits: FetchLimits, concurrency: int) -> aiohttp.ClientSession
     return aiohttp.ClientSession(
         connector=connector,
         timeout=aiohttp.ClientTimeout(total=limits.timeout_s),
-        headers={"User-Agent": limits.user_agent},
+        headers={"User-Agent": limits.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         # One jar for the crawl, as a browser keeps: a site that sets a session cookie and
         # redirects to itself must see it come back. unsafe: accept cookies from IP hosts too.
         cookie_jar=aiohttp.CookieJar(unsafe=True),
@@ -74,6 +76,9 @@ async def _attempt(
                 error = http_error(resp.status, resp.reason or "")
                 failed = Response(url, final_url, resp.status, content_type, b"", error)
                 return Attempt(failed, should_retry(resp.status), resp.headers.get("Retry-After"))
+            coding = unasked_coding(resp.headers.get("Content-Encoding", ""))
+            if coding is not None:
+                return Attempt(Response(url, final_url, resp.status, content_type, b"", coding))
             limit = body_limit(limits, content_type, as_page)
             body = await _read_capped(resp, limit) if limit else b""
             return Attempt(Response(url, final_url, resp.status, content_type, body, None))

@@ -15,6 +15,7 @@ import requests
 import urllib3
 from urllib3.exceptions import ReadTimeoutError
 
+from crawler.encodings import ACCEPT_ENCODING
 from crawler.http import (
     Attempt,
     ErrorKind,
@@ -26,6 +27,7 @@ from crawler.http import (
     failed_attempt,
     http_error,
     should_retry,
+    unasked_coding,
 )
 from crawler.pages import Page, to_page
 from errors import describe
@@ -66,6 +68,7 @@ def _session(limits: FetchLimits, crawl: str) -> requests.Session:
         with _jars_lock:
             session.cookies = _jars.setdefault(crawl, requests.cookies.RequestsCookieJar())
         session.headers["User-Agent"] = limits.user_agent
+        session.headers["Accept-Encoding"] = ACCEPT_ENCODING
         session.max_redirects = limits.max_redirects
         sessions[crawl] = session
     return sessions[crawl]
@@ -82,6 +85,9 @@ def _attempt(session: requests.Session, url: str, limits: FetchLimits, as_page: 
                 failed = Response(url, resp.url, resp.status_code, content_type, b"", error)
                 retry_after = resp.headers.get("Retry-After")
                 return Attempt(failed, should_retry(resp.status_code), retry_after)
+            coding = unasked_coding(resp.headers.get("Content-Encoding", ""))
+            if coding is not None:
+                return Attempt(Response(url, resp.url, resp.status_code, content_type, b"", coding))
             limit = body_limit(limits, content_type, as_page)
             body = _read_capped(resp, limit, deadline) if limit else b""
             return Attempt(Response(url, resp.url, resp.status_code, content_type, body, None))
