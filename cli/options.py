@@ -257,7 +257,8 @@ crawl_options = bundle(
     click.option(
         "--ignore-robots",
         is_flag=True,
-        help="Fetch what robots.txt forbids and ignore its Crawl-delay: only for a site you own.",
+        help="Fetch what robots.txt forbids, ignore its Crawl-delay and follow the links of "
+        "pages that say nofollow: only for a site you own.",
     ),
     click.option(
         "--timeout",

@@ -5,7 +5,8 @@ Data flow:
 2. Seed the queue with the start URL (depth 0).
 3. Each worker takes a job. A page job fetches and parses the page (through the Fetcher,
    which is aiohttp on the loop or requests on a pool) and emits the Page; each new,
-   in-scope link becomes a page job and each new image URL an image job.
+   in-scope link becomes a page job (unless the page says nofollow) and each new image URL
+   an image job.
 4. An image job checks its host's robots.txt, fetches the bytes and emits them. Image jobs
    go first, so downloaded bytes flow on to the next stage instead of piling up.
 5. When the queue is empty and no job is in flight, the workers are cancelled. stop() (the
@@ -281,12 +282,17 @@ class Crawler:
         await self._emit_page(page)
 
     def _queue_links(self, page: Page) -> None:
-        """Queue the new pages and images a page links to."""
+        """Queue the new pages and images a page links to; a page that says nofollow (in
+        its meta tags or X-Robots-Tag) has its images fetched, its links counted, not
+        followed."""
         if page.final_url != page.url:
             self.frontier.mark_seen(page.final_url)
-        for link in page.links:
-            if self.frontier.admit_page(link, page.depth + 1):
-                self._put(PAGE_NEXT, link, page.depth + 1)
+        if page.nofollow and not self._settings.ignore_robots:
+            self.frontier.skip("nofollow", len(page.links))
+        else:
+            for link in page.links:
+                if self.frontier.admit_page(link, page.depth + 1):
+                    self._put(PAGE_NEXT, link, page.depth + 1)
         for image in page.images:
             if self.frontier.admit_image(image):
                 self._put(IMAGE_FIRST, image, page.depth)

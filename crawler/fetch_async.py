@@ -76,12 +76,7 @@ async def _attempt(
                 error = http_error(resp.status, resp.reason or "")
                 failed = Response(url, final_url, resp.status, content_type, b"", error)
                 return Attempt(failed, should_retry(resp.status), resp.headers.get("Retry-After"))
-            coding = unasked_coding(resp.headers.get("Content-Encoding", ""))
-            if coding is not None:
-                return Attempt(Response(url, final_url, resp.status, content_type, b"", coding))
-            limit = body_limit(limits, content_type, as_page)
-            body = await _read_capped(resp, limit) if limit else b""
-            return Attempt(Response(url, final_url, resp.status, content_type, body, None))
+            return Attempt(await _received(resp, url, limits, as_page))
     except TooLarge as exc:
         return failed_attempt(url, ErrorKind.TOO_LARGE, str(exc))
     except aiohttp.TooManyRedirects:
@@ -93,6 +88,20 @@ async def _attempt(
         return failed_attempt(url, ErrorKind.TIMEOUT, f"no answer in {limits.timeout_s:g}s")
     except aiohttp.ClientError as exc:
         return failed_attempt(url, ErrorKind.CONNECTION, describe(exc))
+
+
+async def _received(
+    resp: aiohttp.ClientResponse, url: str, limits: FetchLimits, as_page: bool
+) -> Response:
+    """The response to a 2xx answer: its body read within the caps, or why it was not."""
+    final_url, content_type = str(resp.url), resp.headers.get("Content-Type", "")
+    coding = unasked_coding(resp.headers.get("Content-Encoding", ""))
+    if coding is not None:
+        return Response(url, final_url, resp.status, content_type, b"", coding)
+    limit = body_limit(limits, content_type, as_page)
+    body = await _read_capped(resp, limit) if limit else b""
+    robots_tag = tuple(resp.headers.getall("X-Robots-Tag", ()))
+    return Response(url, final_url, resp.status, content_type, body, None, robots_tag)
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:

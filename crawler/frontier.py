@@ -55,7 +55,7 @@ class Frontier:
         """How many distinct image URLs were admitted."""
         return len(self._seen_images)
 
-    def skip(self, reason: str) -> bool:
-        """Count a URL left alone, and why; return False (not admitted)."""
-        self._stats.inc(f"skipped/{reason}")
+    def skip(self, reason: str, count: int = 1) -> bool:
+        """Count count URLs left alone, and why; return False (not admitted)."""
+        self._stats.inc(f"skipped/{reason}", count)
         return False

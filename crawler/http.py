@@ -40,6 +40,7 @@ class Response(NamedTuple):
     content_type: str
     body: bytes
     error: ErrorInfo | None
+    robots_tag: tuple[str, ...] = ()  # the X-Robots-Tag header's values
 
     @property
     def ok(self) -> bool:

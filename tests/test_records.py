@@ -3,13 +3,16 @@ work that differs in anything the digest promises to cover gives a different one
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from crawler.pages import Page
 from errors import ErrorInfo, ErrorKind
 from processing.thumbnails import ImageResult, Thumbnail
 from runfolder.records import RunRecorder
+from runfolder.resume import page_from_row
 from stats import Stats
 
 START = "http://127.0.0.1:8123/"
@@ -57,3 +60,15 @@ def test_the_same_work_in_any_order_and_on_any_port_has_the_same_digest(tmp_path
 )
 def test_different_work_has_a_different_digest(tmp_path: Path, changed: ImageResult) -> None:
     assert digest_of(tmp_path / "a", [IMAGE, OTHER]) != digest_of(tmp_path / "b", [changed, OTHER])
+
+
+@pytest.mark.parametrize("nofollow", [False, True])
+def test_a_page_record_gives_back_the_page_a_resumed_run_goes_on_from(
+    tmp_path: Path, nofollow: bool
+) -> None:
+    page = Page(START, START, 200, 0, None, (START + "a",), (START + "i.png",), nofollow)
+    recorder = RunRecorder(tmp_path, START, Stats())
+    recorder.page(page)
+    recorder.close()
+    row = json.loads((tmp_path / "pages.jsonl").read_text())
+    assert page_from_row(row) == page
