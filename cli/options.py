@@ -16,6 +16,7 @@ import click
 from claims.lab import FULL, QUICK
 from config import DEFAULT_SIZES, DEFAULT_STAGES, LOOPS, STAGES, WORKERS, RunConfig, StageConfig
 from crawler.crawl import CrawlSettings
+from crawler.frontier import MAX_URL_LENGTH
 from crawler.http import FetchLimits
 from crawler.urls import normalize
 from models.registry import MODEL_NAMES, MODELS, models_for
@@ -151,6 +152,9 @@ def checked_url(url: str) -> str:
     normalized = normalize(url)
     if normalized is None:
         raise click.BadParameter(f"{url!r} is not an http(s) URL with a host", param_hint="URL")
+    if len(normalized) > MAX_URL_LENGTH:
+        message = f"{len(normalized)} characters: longer than the {MAX_URL_LENGTH} fetched"
+        raise click.BadParameter(message, param_hint="URL")
     return normalized
 
 

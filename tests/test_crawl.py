@@ -269,6 +269,21 @@ def test_page_and_depth_limits_stop_the_crawl(mini_site: MiniSite, model: str) -
     assert few.stats.get("skipped/max_pages") == 1
 
 
+def test_every_url_left_out_for_a_limit_is_counted_by_reason(
+    mini_site: MiniSite, model: str
+) -> None:
+    long_page, long_image = "/" + "p" * 3000, "/" + "i" * 8000 + ".png"
+    mini_site.add_page("/", links=["/a", "/b", long_page, "/c"], images=[long_image])
+    mini_site.add_page("/a", links=["/a/deep"])
+    for path in ("/b", "/c", "/a/deep"):
+        mini_site.add_page(path)
+    with serving(mini_site.app) as origin:
+        result = crawl(origin, model, max_pages=3, max_depth=1)
+    assert set(result.pages) == {"/", "/a", "/b"}
+    assert set(mini_site.hits) == {"/", "/a", "/b"}  # no request for any other
+    assert result.stats.group("skipped") == {"max_depth": 1, "max_pages": 1, "url_too_long": 2}
+
+
 def test_an_unreachable_site_stops_the_crawl_with_a_clear_error(model: str) -> None:
     with serving(web.Application()) as origin:
         pass  # the server is gone: its port now refuses connections
