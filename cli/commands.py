@@ -46,6 +46,7 @@ from compare.results import machine, report_compare
 from config import STAGES, RunConfig
 from crawler.crawl import SiteUnreachable
 from measure.progress import Progress
+from models.cluster import ClusterUnreachable
 from pipeline import Pipeline
 from runfolder.folders import remove_if_made
 from runfolder.resume import (
@@ -266,7 +267,7 @@ def stage(
     try:
         with _start_up_frozen():
             summary = run_alone(config, stage, input_dir, _loop_factory(config))
-    except SiteUnreachable as exc:
+    except (SiteUnreachable, ClusterUnreachable) as exc:
         remove_if_made(config.run_dir)
         raise click.ClickException(str(exc)) from None
     click.echo(format_summary(summary))
@@ -349,7 +350,7 @@ def _run_and_report(config: RunConfig, quiet: bool) -> None:
             asyncio.Runner(loop_factory=_loop_factory(config)) as runner,
         ):
             summary = runner.run(pipeline.run())
-    except SiteUnreachable as exc:
+    except (SiteUnreachable, ClusterUnreachable) as exc:
         remove_if_made(config.run_dir)
         raise click.ClickException(str(exc)) from None
     except ExceptionGroup as group:  # a stage died; a full disk under the record files is

@@ -7,7 +7,8 @@ with itself; with one, it uses that cluster's workers, started elsewhere with
 `dask scheduler` and `dask worker tcp://HOST:8786`. Workers on other machines cannot read our
 disk, so this model's stages send the bytes and land the results here (StageWork.send and
 .receive). A worker lost mid-run costs nothing: the scheduler runs its tasks again elsewhere
-(and a LocalCluster's nanny starts a new worker).
+(and a LocalCluster's nanny starts a new worker). A scheduler that does not answer within
+CONNECT_TIMEOUT_S is ClusterUnreachable, one line saying where and why.
 """
 
 from __future__ import annotations
@@ -17,8 +18,15 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
+from errors import describe
+
 INSTALL = "pip install -e '.[cluster]'"
-CONNECT_TIMEOUT_S = 30
+# A scheduler answers a connection in milliseconds: one that has not in 5 s is not there.
+CONNECT_TIMEOUT_S = 5
+
+
+class ClusterUnreachable(Exception):
+    """The Dask scheduler asked for could not be reached (its address and why)."""
 
 
 class DaskExecutor(Executor):
@@ -40,7 +48,12 @@ class DaskExecutor(Executor):
                 dashboard_address="127.0.0.1:0",
                 silence_logs=logging.ERROR,
             )
-        self._client = Client(self._cluster or address, timeout=CONNECT_TIMEOUT_S)
+        try:
+            self._client = Client(self._cluster or address, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, ValueError) as exc:
+            if self._cluster is not None:
+                self._cluster.close()
+            raise ClusterUnreachable(_unreachable(address, exc)) from None
         # pure=False: the same call twice is two tasks (each image counts), not one cached.
         self._executor = self._client.get_executor(pure=False)
 
@@ -56,3 +69,13 @@ class DaskExecutor(Executor):
             self._client.close()
             if self._cluster is not None:
                 self._cluster.close()
+
+
+def _unreachable(address: str | None, exc: BaseException) -> str:
+    """One line: which scheduler, and the first cause Dask wraps (a refused connection,
+    an unknown host, a malformed address)."""
+    cause = exc.__cause__ or exc
+    # Dask's own wrapper names an object by its address: keep only what it wraps.
+    reason = describe(cause).rpartition(">: ")[2]
+    where = address or "the local cluster"
+    return f"cannot reach the Dask scheduler at {where} within {CONNECT_TIMEOUT_S} s: {reason}"
