@@ -293,7 +293,8 @@ class Crawler:
         if page.final_url != page.url:
             self.frontier.mark_seen(page.final_url)
         if page.nofollow and not self._settings.ignore_robots:
-            self.frontier.skip("nofollow", len(page.links))
+            if page.links:
+                self.frontier.skip("nofollow", len(page.links))
         else:
             await _in_slices(page.links, partial(self._admit_page, depth=page.depth + 1))
         await _in_slices(page.images, partial(self._admit_image, depth=page.depth))

@@ -72,10 +72,16 @@ class DaskExecutor(Executor):
 
 
 def _unreachable(address: str | None, exc: BaseException) -> str:
-    """One line: which scheduler, and the first cause Dask wraps (a refused connection,
-    an unknown host, a malformed address)."""
-    cause = exc.__cause__ or exc
-    # Dask's own wrapper names an object by its address: keep only what it wraps.
-    reason = describe(cause).rpartition(">: ")[2]
+    """One line: which scheduler, and the cause Dask wraps (a refused connection, an
+    unknown host, a malformed address, or no answer at all)."""
     where = address or "the local cluster"
+    reason = _reason(exc.__cause__ or exc)
     return f"cannot reach the Dask scheduler at {where} within {CONNECT_TIMEOUT_S} s: {reason}"
+
+
+def _reason(cause: BaseException) -> str:
+    """What went wrong, in a few words."""
+    text = str(cause)
+    if ">: " in text:  # Dask's wrapper names an object by its address: keep what it wraps
+        return text.rpartition(">: ")[2]
+    return describe(cause) if text else "no answer"

@@ -29,7 +29,7 @@ def with_end_marker(data: bytes) -> bytes | None:
     completed = data + END
     try:
         complete = _pixels(completed) == _pixels(data + _STRAY + END)
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError, EOFError):
         return None
     return completed if complete else None
 

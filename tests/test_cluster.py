@@ -251,8 +251,8 @@ def test_an_unreachable_scheduler_is_one_line_within_seconds_and_leaves_no_folde
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert time.monotonic() - started < 15
     assert done.returncode == 1
-    assert done.stderr.splitlines() == [
-        f"Error: cannot reach the Dask scheduler at {address} within 5 s: "
-        "ConnectionRefusedError: [Errno 111] Connection refused"
-    ]
+    [line] = done.stderr.splitlines()
+    reason = line.removeprefix(f"Error: cannot reach the Dask scheduler at {address} within 5 s: ")
+    # Refused, as a closed port answers; on a busy machine Dask's last try may time out.
+    assert reason in ("ConnectionRefusedError: [Errno 111] Connection refused", "no answer")
     assert not out.exists()
