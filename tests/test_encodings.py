@@ -19,7 +19,7 @@ from errors import ErrorKind
 from tests.conftest import MiniSite, photo_bytes, serving
 from tests.test_crawl import crawl
 
-CODINGS = ("gzip", "deflate", "br", "zstd")
+SENT_CODINGS = ("gzip", "deflate", "br", "zstd")  # what the test servers send
 BOMB_BYTES = 256 * 1024 * 1024  # of zeros: a few kB to a megabyte once compressed
 CAP = 4 * 1024 * 1024  # more than the largest bomb compressed: read, then refused
 
@@ -69,8 +69,8 @@ def test_every_model_asks_for_the_codings_browsers_ask_for() -> None:
 
 def test_every_coding_is_asked_for_and_decoded(mini_site: MiniSite, model: str) -> None:
     image = photo_bytes((64, 48), "PNG")
-    mini_site.add_page("/", links=[f"/{coding}.html" for coding in CODINGS])
-    for coding in CODINGS:
+    mini_site.add_page("/", links=[f"/{coding}.html" for coding in SENT_CODINGS])
+    for coding in SENT_CODINGS:
         page = f'<a href="/after-{coding}">x</a><img src="/{coding}.png">'.encode()
         coded(mini_site, f"/{coding}.html", compressor(coding)(page), coding, "text/html")
         coded(mini_site, f"/{coding}.png", compressor(coding)(image), coding, "image/png")
@@ -78,7 +78,7 @@ def test_every_coding_is_asked_for_and_decoded(mini_site: MiniSite, model: str) 
     with serving(mini_site.app) as origin:
         result = crawl(origin, model)
     assert mini_site.accept_encodings == [ACCEPT_ENCODING] * sum(mini_site.hits.values())
-    for coding in CODINGS:
+    for coding in SENT_CODINGS:
         assert result.pages[f"/{coding}.html"].ok
         assert f"/after-{coding}" in result.pages  # the decoded page's link was followed
         assert result.images[f"{origin}/{coding}.png"].body == image
@@ -97,7 +97,7 @@ def test_a_coding_not_asked_for_is_an_error_not_bytes(mini_site: MiniSite, model
     assert {"/x", "/y"}.isdisjoint(mini_site.hits)
 
 
-@pytest.mark.parametrize("coding", CODINGS)
+@pytest.mark.parametrize("coding", SENT_CODINGS)
 def test_a_compressed_bomb_stops_at_the_size_cap(
     mini_site: MiniSite, model: str, coding: str
 ) -> None:
