@@ -23,7 +23,7 @@ setup: $(STAMP) $(call EXTRA,plot) $(call EXTRA,cluster) $(call EXTRA,dev)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(PIP) $(BIN)/python -m pip install --quiet -e .
+	$(PIP) $(BIN)/python -m pip install --quiet -e '.[brotli]'
 	touch $(STAMP)
 
 $(VENV)/.installed-%: $(STAMP)

@@ -51,6 +51,7 @@ import psutil
 
 from config import STAGES, RunConfig
 from crawler.crawl import Crawler
+from crawler.encodings import BROTLI_MISSING, CODINGS
 from crawler.http import Response
 from crawler.oslimits import open_files_for
 from crawler.pages import Page
@@ -249,6 +250,8 @@ async def open_crawler(
     """The crawl of config's start URL on meter's model, through its fetcher (stack closes
     it), counting into meter and stats."""
     open_files_for(meter.workers)
+    if "br" not in CODINGS:
+        LOGGER.info(BROTLI_MISSING)
     model = MODELS[meter.model]
     fetcher = await model.open_fetcher(meter.workers, config.crawling.limits, stack)
     return Crawler(

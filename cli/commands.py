@@ -50,6 +50,7 @@ from crawler.crawl import SiteUnreachable
 from measure.conditions import FREE_MARGIN, CpuWindow, busy_words
 from measure.interpreter import machine
 from measure.progress import Progress
+from models.cluster import ClusterUnreachable
 from pipeline import Pipeline
 from report import tables
 from report.verdicts import format_claims
@@ -341,7 +342,7 @@ def stage(
             with _start_up_frozen():
                 loop = _loop_factory(config)
                 summary = run_alone(config, stage, input_dir, loop, watcher.watch)
-        except SiteUnreachable as exc:
+        except (SiteUnreachable, ClusterUnreachable) as exc:
             remove_if_made(config.run_dir)
             raise click.ClickException(str(exc)) from None
         click.echo(format_summary(summary))
@@ -449,7 +450,7 @@ def _run_and_report(config: RunConfig, quiet: bool, live: Live) -> None:
         ):
             live.watch(pipeline, runner.get_loop())
             summary = runner.run(pipeline.run())
-    except SiteUnreachable as exc:
+    except (SiteUnreachable, ClusterUnreachable) as exc:
         remove_if_made(config.run_dir)
         raise click.ClickException(str(exc)) from None
     except ExceptionGroup as group:  # a stage died; a full disk under the record files is

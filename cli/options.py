@@ -18,6 +18,7 @@ from claims.catalogue import BY_NUMBER, GIL_CLAIMS
 from claims.lab import FULL, QUICK
 from config import DEFAULT_SIZES, DEFAULT_STAGES, LOOPS, STAGES, WORKERS, RunConfig, StageConfig
 from crawler.crawl import CrawlSettings
+from crawler.frontier import MAX_URL_LENGTH
 from crawler.http import FetchLimits
 from crawler.urls import normalize
 from models.registry import MODEL_NAMES, MODELS, models_for
@@ -153,6 +154,9 @@ def checked_url(url: str) -> str:
     normalized = normalize(url)
     if normalized is None:
         raise click.BadParameter(f"{url!r} is not an http(s) URL with a host", param_hint="URL")
+    if len(normalized) > MAX_URL_LENGTH:
+        message = f"{len(normalized)} characters: longer than the {MAX_URL_LENGTH} fetched"
+        raise click.BadParameter(message, param_hint="URL")
     return normalized
 
 
@@ -259,7 +263,8 @@ crawl_options = bundle(
     click.option(
         "--ignore-robots",
         is_flag=True,
-        help="Fetch what robots.txt forbids and ignore its Crawl-delay: only for a site you own.",
+        help="Fetch what robots.txt forbids, ignore its Crawl-delay and follow the links of "
+        "pages that say nofollow: only for a site you own.",
     ),
     click.option(
         "--timeout",

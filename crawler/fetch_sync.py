@@ -15,6 +15,7 @@ import requests
 import urllib3
 from urllib3.exceptions import ReadTimeoutError
 
+from crawler.encodings import ACCEPT_ENCODING
 from crawler.http import (
     Attempt,
     ErrorKind,
@@ -26,6 +27,7 @@ from crawler.http import (
     failed_attempt,
     http_error,
     should_retry,
+    unasked_coding,
 )
 from crawler.pages import Page, to_page
 from errors import describe
@@ -66,6 +68,7 @@ def _session(limits: FetchLimits, crawl: str) -> requests.Session:
         with _jars_lock:
             session.cookies = _jars.setdefault(crawl, requests.cookies.RequestsCookieJar())
         session.headers["User-Agent"] = limits.user_agent
+        session.headers["Accept-Encoding"] = ACCEPT_ENCODING
         session.max_redirects = limits.max_redirects
         sessions[crawl] = session
     return sessions[crawl]
@@ -82,9 +85,7 @@ def _attempt(session: requests.Session, url: str, limits: FetchLimits, as_page: 
                 failed = Response(url, resp.url, resp.status_code, content_type, b"", error)
                 retry_after = resp.headers.get("Retry-After")
                 return Attempt(failed, should_retry(resp.status_code), retry_after)
-            limit = body_limit(limits, content_type, as_page)
-            body = _read_capped(resp, limit, deadline) if limit else b""
-            return Attempt(Response(url, resp.url, resp.status_code, content_type, body, None))
+            return Attempt(_received(resp, url, limits, as_page, deadline))
     except TooLarge as exc:
         return failed_attempt(url, ErrorKind.TOO_LARGE, str(exc))
     except requests.TooManyRedirects:
@@ -106,6 +107,21 @@ def _attempt(session: requests.Session, url: str, limits: FetchLimits, as_page: 
         timed_out = isinstance(exc.__context__, ReadTimeoutError) or "Read timed out" in str(exc)
         kind = ErrorKind.TIMEOUT if timed_out else ErrorKind.CONNECTION
         return failed_attempt(url, kind, describe(exc))
+
+
+def _received(
+    resp: requests.Response, url: str, limits: FetchLimits, as_page: bool, deadline: float
+) -> Response:
+    """The response to a 2xx answer: its body read within the caps and the deadline, or why
+    it was not."""
+    content_type = resp.headers.get("Content-Type", "")
+    coding = unasked_coding(resp.headers.get("Content-Encoding", ""))
+    if coding is not None:
+        return Response(url, resp.url, resp.status_code, content_type, b"", coding)
+    limit = body_limit(limits, content_type, as_page)
+    body = _read_capped(resp, limit, deadline) if limit else b""
+    robots_tag = tuple(resp.raw.headers.getlist("X-Robots-Tag"))  # each header apart
+    return Response(url, resp.url, resp.status_code, content_type, body, None, robots_tag)
 
 
 def _read_capped(resp: requests.Response, max_bytes: int, deadline: float) -> bytes:

@@ -6,9 +6,12 @@ from crawler.robots import Robots
 from crawler.urls import netloc
 from stats import Stats
 
+# Longer URLs are not fetched (many servers refuse them anyway); each one is counted.
+MAX_URL_LENGTH = 2048
+
 
 class Frontier:
-    """Admits each page and image URL at most once, counting why others were skipped
+    """Admits each page and image URL at most once, counting every one left out and why
     (stats' skipped/<reason>)."""
 
     def __init__(
@@ -22,12 +25,16 @@ class Frontier:
         self._seen_images: set[str] = set()
         self._stats = stats
         self.pages_admitted = 0
+        self.images_admitted = 0
 
     def admit_page(self, url: str, depth: int) -> bool:
-        """True if url is a new, allowed page on the site within the depth and page limits."""
+        """True if url is a new, allowed page on the site within the length, depth and page
+        limits."""
         if url in self._seen_pages:
             return False
         self._seen_pages.add(url)
+        if len(url) > MAX_URL_LENGTH:
+            return self.skip("url_too_long")
         if netloc(url) != self.site:
             return self.skip("offsite")
         if not self._robots.allows(url):
@@ -40,22 +47,21 @@ class Frontier:
         return True
 
     def admit_image(self, url: str) -> bool:
-        """True if url is an image not seen before (images may live on any host)."""
+        """True if url is an image not seen before, within the length limit (images may
+        live on any host)."""
         if url in self._seen_images:
             return False
         self._seen_images.add(url)
+        if len(url) > MAX_URL_LENGTH:
+            return self.skip("url_too_long")
+        self.images_admitted += 1
         return True
 
     def mark_seen(self, url: str) -> None:
         """Remember a page reached by redirect, so a later link to it is not fetched again."""
         self._seen_pages.add(url)
 
-    @property
-    def images_admitted(self) -> int:
-        """How many distinct image URLs were admitted."""
-        return len(self._seen_images)
-
-    def skip(self, reason: str) -> bool:
-        """Count a URL left alone, and why; return False (not admitted)."""
-        self._stats.inc(f"skipped/{reason}")
+    def skip(self, reason: str, count: int = 1) -> bool:
+        """Count count URLs left alone, and why; return False (not admitted)."""
+        self._stats.inc(f"skipped/{reason}", count)
         return False

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
+from crawler.encodings import CODINGS
 from errors import ErrorInfo, ErrorKind
 
 USER_AGENT = "concurrency-demo/0.1 (Python concurrency reference crawler)"
@@ -39,6 +40,7 @@ class Response(NamedTuple):
     content_type: str
     body: bytes
     error: ErrorInfo | None
+    robots_tag: tuple[str, ...] = ()  # the X-Robots-Tag header's values
 
     @property
     def ok(self) -> bool:
@@ -109,3 +111,18 @@ def is_html(content_type: str) -> bool:
     """True when the Content-Type says HTML (or says nothing, as some servers do)."""
     media = content_type.split(";", 1)[0].strip().lower()
     return media in ("", "text/html", "application/xhtml+xml")
+
+
+def unasked_coding(content_encoding: str) -> ErrorInfo | None:
+    """Why a body in content_encoding is not read: a coding not asked for, or more than one
+    (aiohttp decodes one, urllib3 several: every model must read the same bytes); None
+    when it is one coding asked for, or none."""
+    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+    codings = [coding for coding in codings if coding != "identity"]
+    if len(codings) > 1:
+        message = f"Content-Encoding {content_encoding!r}: more than one coding"
+        return ErrorInfo(ErrorKind.UNDECODABLE, message)
+    if codings and codings[0] not in CODINGS:
+        message = f"Content-Encoding {codings[0]!r} was not asked for (asked: {', '.join(CODINGS)})"
+        return ErrorInfo(ErrorKind.UNDECODABLE, message)
+    return None

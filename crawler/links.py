@@ -15,11 +15,12 @@ from typing import NamedTuple
 from selectolax.lexbor import LexborHTMLParser
 
 from crawler.charsets import decode
+from crawler.robots import META_NAMES, says_nofollow
 from crawler.urls import resolve, resolve_all
 
 _SRCSET_SPACE = " \t\n\r\f"
-# Every element that can name a page or an image, found in document order.
-_URL_TAGS = "a[href], area[href], base[href], img, source[srcset], meta[http-equiv]"
+# Every element that can name a page or an image, or tell a crawler not to follow, in order.
+_URL_TAGS = "a[href], area[href], base[href], img, source[srcset], meta[http-equiv], meta[name]"
 # <meta http-equiv=refresh content="5; url='next.html'">: seconds, then the URL to go to.
 _REFRESH = re.compile(
     r"""\s*[\d.]+\s*[;,]?\s*(?:url\s*=\s*)?(?P<quote>["']?)(?P<url>.*?)(?P=quote)\s*""",
@@ -28,17 +29,19 @@ _REFRESH = re.compile(
 
 
 class Links(NamedTuple):
-    """What one page points at: absolute, normalised, deduplicated, in document order."""
+    """What one page points at: absolute, normalised, deduplicated, in document order; and
+    whether its <meta name="robots"> (or ours) says not to follow its links."""
 
     pages: tuple[str, ...]
     images: tuple[str, ...]
+    nofollow: bool = False
 
 
 def extract(body: bytes, content_type: str, page_url: str) -> Links:
     """Decode an HTML body and return the pages and images it links to (a refresh's
-    target among the pages)."""
+    target among the pages), and whether it says nofollow to us."""
     text, encoding = decode(body, content_type)
-    base_href, pages, images = None, [], []
+    base_href, pages, images, nofollow = None, [], [], False
     for node in LexborHTMLParser(text).css(_URL_TAGS):
         attrs = node.attributes
         if node.tag in ("a", "area"):
@@ -48,12 +51,21 @@ def extract(body: bytes, content_type: str, page_url: str) -> Links:
                 base_href = attrs["href"] or ""
         elif node.tag == "meta":
             pages.extend(refresh_target(attrs))
+            nofollow = nofollow or _says_nofollow_to_us(attrs)
         else:
             if node.tag == "img" and (attrs.get("src") or "").strip():
                 images.append(attrs["src"])
             images.extend(parse_srcset(attrs.get("srcset") or ""))
     base = (resolve(page_url, base_href) if base_href else None) or page_url
-    return Links(_resolve_all(base, pages, encoding), _resolve_all(base, images, encoding))
+    pages, images = _resolve_all(base, pages, encoding), _resolve_all(base, images, encoding)
+    return Links(pages, images, nofollow)
+
+
+def _says_nofollow_to_us(attrs: dict[str, str | None]) -> bool:
+    """True for <meta name="robots" content="nofollow"> (or our own name's)."""
+    if (attrs.get("name") or "").strip().lower() not in META_NAMES:
+        return False
+    return says_nofollow(attrs.get("content") or "")
 
 
 def refresh_target(attrs: dict[str, str | None]) -> list[str]:

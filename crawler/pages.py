@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from crawler.http import ErrorInfo, ErrorKind, Response, is_html
 from crawler.links import extract
+from crawler.robots import header_says_nofollow
 from crawler.urls import netloc, normalize
 
 
@@ -19,6 +20,7 @@ class Page(NamedTuple):
     error: ErrorInfo | None
     links: tuple[str, ...] = ()
     images: tuple[str, ...] = ()
+    nofollow: bool = False  # the page asks not to have its links followed (meta or header)
 
     @property
     def ok(self) -> bool:
@@ -40,4 +42,7 @@ def to_page(response: Response, depth: int, site: str) -> Page:
     if not is_html(response.content_type):  # a PDF or an image behind <a href>: no links
         return Page(response.url, final_url, response.status, depth, None)
     links = extract(response.body, response.content_type, final_url)
-    return Page(response.url, final_url, response.status, depth, None, *links)
+    nofollow = links.nofollow or header_says_nofollow(response.robots_tag)
+    return Page(
+        response.url, final_url, response.status, depth, None, links.pages, links.images, nofollow
+    )

@@ -10,7 +10,6 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 FETCHABLE_SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
-MAX_URL_LENGTH = 2048
 # Characters a browser leaves alone in a path or query; everything else is percent-encoded.
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
@@ -53,8 +52,7 @@ def normalize(url: str) -> str | None:
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = _quote(remove_dot_segments(parts.path or "/"), _SAFE_PATH)
     query = _quote(parts.query, _SAFE_QUERY)
-    result = urlunsplit((scheme, netloc, path, query, ""))
-    return result if len(result) <= MAX_URL_LENGTH else None
+    return urlunsplit((scheme, netloc, path, query, ""))
 
 
 def resolve(base: str, href: str) -> str | None:
@@ -119,7 +117,7 @@ def _normalize_under(origin: str, rest: str) -> str | None:
     url = origin + _quote(remove_dot_segments(path), _SAFE_PATH)
     if query:
         url += "?" + _quote(query, _SAFE_QUERY)
-    return url if len(url) <= MAX_URL_LENGTH else None
+    return url
 
 
 def _query_in(href: str, encoding: str) -> str:

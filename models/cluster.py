@@ -7,7 +7,8 @@ installed) and closes it with itself; with one, it uses that cluster's workers, 
 elsewhere with `dask scheduler` and `dask worker tcp://HOST:8786`. Workers on other machines
 cannot read our disk, so this model's stages send the bytes and land the results here
 (StageWork.send and .receive). A worker lost mid-run costs nothing: the scheduler runs its
-tasks again elsewhere (and a LocalCluster's nanny starts a new worker).
+tasks again elsewhere (and a LocalCluster's nanny starts a new worker). A scheduler that does not
+answer within CONNECT_TIMEOUT_S is ClusterUnreachable, one line saying where and why.
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
+from errors import describe
+
 INSTALL = "pip install -e '.[cluster]'"
-CONNECT_TIMEOUT_S = 30
+# A scheduler answers a connection in milliseconds: one that has not in 5 s is not there.
+CONNECT_TIMEOUT_S = 5
+
+
+class ClusterUnreachable(Exception):
+    """The Dask scheduler asked for could not be reached (its address and why)."""
 
 
 class DaskExecutor(Executor):
@@ -41,7 +49,12 @@ class DaskExecutor(Executor):
                 dashboard_address="127.0.0.1:0",
                 silence_logs=logging.ERROR,
             )
-        self._client = Client(self._cluster or address, timeout=CONNECT_TIMEOUT_S)
+        try:
+            self._client = Client(self._cluster or address, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, ValueError) as exc:
+            if self._cluster is not None:
+                self._cluster.close()
+            raise ClusterUnreachable(_unreachable(address, exc)) from None
         # pure=False: the same call twice is two tasks (each image counts), not one cached.
         self._executor = self._client.get_executor(pure=False)
 
@@ -65,3 +78,19 @@ class DaskExecutor(Executor):
             self._client.close()
             if self._cluster is not None:
                 self._cluster.close()
+
+
+def _unreachable(address: str | None, exc: BaseException) -> str:
+    """One line: which scheduler, and the cause Dask wraps (a refused connection, an
+    unknown host, a malformed address, or no answer at all)."""
+    where = address or "the local cluster"
+    reason = _reason(exc.__cause__ or exc)
+    return f"cannot reach the Dask scheduler at {where} within {CONNECT_TIMEOUT_S} s: {reason}"
+
+
+def _reason(cause: BaseException) -> str:
+    """What went wrong, in a few words."""
+    text = str(cause)
+    if ">: " in text:  # Dask's wrapper names an object by its address: keep what it wraps
+        return text.rpartition(">: ")[2]
+    return describe(cause) if text else "no answer"

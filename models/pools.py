@@ -37,20 +37,29 @@ def _exit_when_orphaned(parent: int) -> None:
 
 
 class RenewingProcessPool(Executor):
-    """A spawn process pool that replaces itself after a worker dies and breaks it."""
+    """A spawn process pool that replaces itself after a worker dies and breaks it; any
+    thread may submit to it."""
 
     def __init__(self, workers: int) -> None:
         self._workers = workers
         self._pool = self._new_pool()
+        self._renewing = threading.Lock()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Submit to the pool, first replacing it if a dead worker has broken it."""
+        pool = self._pool
         try:
-            return self._pool.submit(fn, *args, **kwargs)
+            return pool.submit(fn, *args, **kwargs)
         except BrokenProcessPool:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-            return self._pool.submit(fn, *args, **kwargs)
+            return self._renewed(pool).submit(fn, *args, **kwargs)
+
+    def _renewed(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """A new pool in place of broken: one, however many threads found it broken."""
+        with self._renewing:
+            if self._pool is broken:
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+            return self._pool
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Shut the current pool down."""

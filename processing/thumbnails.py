@@ -1,7 +1,11 @@
-"""Make thumbnails with Pillow: decode once at reduced scale, upright, in a savable mode.
+"""Make thumbnails with Pillow: decode once at reduced scale, upright, in sRGB, in a savable mode.
 
-Opaque images become JPEG (quality 85); images with transparency become PNG, because
-JPEG has no alpha and PNG opens everywhere. Pillow's decompression-bomb limit stays on.
+Opaque images become JPEG (quality 85); images with transparency (an alpha channel, a
+palette's transparent entries, or a colour key) become PNG, because JPEG has no alpha and
+PNG opens everywhere. Pixels with an embedded colour profile are converted to sRGB
+(processing.srgb), so a thumbnail shows the colours a browser shows for its original. A
+JPEG missing only its end marker is decoded as browsers decode it (processing.jpeg).
+Pillow's decompression-bomb limit stays on.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ import struct
 from pathlib import Path
 from typing import NamedTuple
 
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageMath, ImageOps, UnidentifiedImageError
 
 from errors import ErrorInfo, ErrorKind, describe
 from processing.colours import dominant_colours
 from processing.files import disk_error, sha256_hex, write_atomic
+from processing.jpeg import with_end_marker
 from processing.originals import UNSUPPORTED, Saved, sniff_extension
+from processing.srgb import to_srgb
 
 THUMBNAILS_DIR = "thumbnails"
 JPEG_QUALITY = 85
@@ -26,7 +32,8 @@ JPEG_QUALITY = 85
 PNG_COMPRESS_LEVEL = 1
 # An original no larger than a thumbnail, in a format and mode every browser shows as it is,
 # is its own thumbnail: its bytes, not a re-encoding of the same pixels (as Scrapy keeps a
-# JPEG that needs no resizing). 36% of a documentation site's images fit in 256 px.
+# JPEG that needs no resizing). 36% of a documentation site's images fit in 256 px. One with
+# a colour profile is converted instead, so that every thumbnail made is in sRGB.
 AS_IS = {
     "JPEG": (".jpg", frozenset({"RGB", "L"})),
     "PNG": (".png", frozenset({"RGB", "L", "RGBA", "LA", "P"})),
@@ -99,6 +106,9 @@ def render_thumbnails(data: bytes, sizes: tuple[int, ...], analysis: bool = Fals
     except Image.DecompressionBombError as exc:
         return Rendered(error=ErrorInfo(ErrorKind.DECOMPRESSION_BOMB, str(exc)))
     except DECODE_ERRORS as exc:
+        completed = with_end_marker(data)
+        if completed is not None:  # cut off after its last scan: whole, as browsers show it
+            return render_thumbnails(completed, sizes, analysis)
         return Rendered(error=_not_decoded(data, exc))
 
 
@@ -159,35 +169,56 @@ def _displayed(image: Image.Image) -> tuple[int, int, bool]:
 
 
 def _decoded(image: Image.Image, largest: int) -> Image.Image:
-    """The opened image decoded at least 2x largest, upright, in a mode we can save."""
+    """The opened image decoded at least 2x largest, upright, as a browser shows it: in
+    sRGB, in a mode we can save, its transparency kept."""
     # For JPEG, draft() makes the decoder itself scale by 1/2, 1/4 or 1/8: the big saving.
     image.draft(None, _fit(image.size, largest * DRAFT_GAP))
     image.load()
-    return to_savable_mode(ImageOps.exif_transpose(image))
+    profile = image.info.get("icc_profile")
+    upright = ImageOps.exif_transpose(image)
+    if upright.mode == "CMYK":  # its profile takes it straight to sRGB's RGB
+        return to_savable_mode(to_srgb(upright, profile))
+    return to_srgb(to_savable_mode(upright), profile)
 
 
 def _shown_as_is(image: Image.Image, rotated: bool) -> str:
     """The extension under which the original's own bytes can stand for a thumbnail it
     fits in ('' when they cannot: another format, a mode browsers show badly, a turn)."""
     extension, modes = AS_IS.get(image.format or "", ("", frozenset()))
-    return extension if image.mode in modes and not rotated else ""
+    shown_as_is = image.mode in modes and not rotated and "icc_profile" not in image.info
+    return extension if shown_as_is else ""
 
 
 def to_savable_mode(image: Image.Image) -> Image.Image:
-    """Convert any mode to RGB, L, RGBA or LA, keeping transparency where there is some."""
-    mode = image.mode
-    if mode in ("RGB", "L", "RGBA", "LA"):
+    """Convert any mode to RGB, L, RGBA or LA, keeping transparency where there is some:
+    an alpha channel, a palette's transparent entries, or a colour key (PNG's tRNS chunk
+    names one colour, or one grey, that is see-through)."""
+    mode, key = image.mode, image.info.get("transparency")
+    if mode in ("RGBA", "LA") or (mode in ("RGB", "L") and key is None):
         return image
-    if mode == "P":
-        return image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if mode in ("RGB", "P"):
+        return image.convert("RGBA" if key is not None else "RGB")
+    if mode == "L":
+        return image.convert("LA")
     if mode in ("PA", "RGBa", "La"):
         return image.convert("RGBA")
-    if mode.startswith("I;16"):
-        # 16-bit samples: scale to 8 bits rather than clip everything above 255 to white.
-        return image.convert("I").point(lambda value: value / 256).convert("L")
-    if mode in ("1", "I", "F"):
+    if mode.startswith("I"):
+        return _wide_grey(image, key)
+    if mode in ("1", "F"):
         return image.convert("L")
     return image.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX
+
+
+def _wide_grey(image: Image.Image, key: int | None) -> Image.Image:
+    """16- and 32-bit grey as 8-bit L (LA with a colour key, matched on the wide values)."""
+    wide = image.convert("I")
+    # 16-bit samples: scale to 8 bits rather than clip everything above 255 to white.
+    grey = wide.point(lambda value: value / 256) if image.mode.startswith("I;16") else wide
+    grey = grey.convert("L")
+    if key is None:
+        return grey
+    grey.putalpha(ImageMath.lambda_eval(lambda a: a["convert"]((a["w"] != key) * 255, "L"), w=wide))
+    return grey
 
 
 def _encode_all(image: Image.Image, sizes: tuple[int, ...]) -> tuple[tuple[int, str, bytes], ...]:

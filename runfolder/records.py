@@ -57,6 +57,7 @@ class RunRecorder:
             "error": self._error(page.error),
             "links": list(page.links),
             "images": list(page.images),
+            "nofollow": page.nofollow,
         }
         self._pages.write(json.dumps(row) + "\n")
         self.count_page(row)

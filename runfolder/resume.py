@@ -137,6 +137,7 @@ def page_from_row(row: dict[str, Any]) -> Page:
         error,
         tuple(row.get("links", ())),
         tuple(row.get("images", ())),
+        row.get("nofollow", False),
     )
 
 

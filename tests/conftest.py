@@ -37,6 +37,7 @@ class MiniSite:
         self.app = web.Application()
         self.hits: dict[str, int] = {}
         self.hit_times: dict[str, list[float]] = {}  # when each request arrived, by path
+        self.accept_encodings: list[str | None] = []  # each request's Accept-Encoding
         self.in_flight = 0
         self.peak_in_flight = 0
         self.delay_s = 0.0
@@ -52,6 +53,7 @@ class MiniSite:
         async def counted(request: web.Request) -> web.StreamResponse:
             self.hits[path] = self.hits.get(path, 0) + 1
             self.hit_times.setdefault(path, []).append(time.monotonic())
+            self.accept_encodings.append(request.headers.get("Accept-Encoding"))
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:

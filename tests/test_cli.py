@@ -60,6 +60,7 @@ def test_crawl_help_lists_every_knob() -> None:
         (["--sizes", "0,128"], "between 8 and 4096"),
         (["ftp://example.com/"], "not an http(s) URL"),
         (["not a url"], "not an http(s) URL"),
+        (["http://example.com/" + "a" * 3000], "longer than the 2048 fetched"),
         (["--error-rate", "2"], "--error-rate"),
     ],
 )

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -223,3 +224,35 @@ def test_an_existing_cluster_is_used_at_its_address(
     assert summary["digest"] == reference["digest"]
     pids = {lane["label"] for lane in summary["timeline"]["lanes"]["resize"]}
     assert 1 <= len(pids) <= 2  # the cluster's own workers did the work
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: bound, then let go."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("stage", ["crawl", "stage"])
+def test_an_unreachable_scheduler_is_one_line_within_seconds_and_leaves_no_folder(
+    site: str, tmp_path: Path, stage: str
+) -> None:
+    address = f"tcp://127.0.0.1:{closed_port()}"
+    out = tmp_path / "run"
+    dask = ["--resize-model", "dask", "--dask-scheduler", address, "--out", str(out)]
+    if stage == "crawl":
+        command = crawl_command(f"{site}/", *dask)
+    else:  # the resize stage alone, as compare runs it, on a finished run's originals
+        source = tmp_path / "finished"
+        crawl(site, source)
+        command = [sys.executable, str(ROOT / "pipeline.py"), "stage", "resize", "--quiet"]
+        command += ["--input", str(source), *dask]
+    started = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 15
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    reason = line.removeprefix(f"Error: cannot reach the Dask scheduler at {address} within 5 s: ")
+    # Refused, as a closed port answers; on a busy machine Dask's last try may time out.
+    assert reason in ("ConnectionRefusedError: [Errno 111] Connection refused", "no answer")
+    assert not out.exists()

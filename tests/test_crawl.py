@@ -291,6 +291,21 @@ def test_page_and_depth_limits_stop_the_crawl(mini_site: MiniSite, model: str) -
     assert few.stats.get("skipped/max_pages") == 1
 
 
+def test_every_url_left_out_for_a_limit_is_counted_by_reason(
+    mini_site: MiniSite, model: str
+) -> None:
+    long_page, long_image = "/" + "p" * 3000, "/" + "i" * 8000 + ".png"
+    mini_site.add_page("/", links=["/a", "/b", long_page, "/c"], images=[long_image])
+    mini_site.add_page("/a", links=["/a/deep"])
+    for path in ("/b", "/c", "/a/deep"):
+        mini_site.add_page(path)
+    with serving(mini_site.app) as origin:
+        result = crawl(origin, model, max_pages=3, max_depth=1)
+    assert set(result.pages) == {"/", "/a", "/b"}
+    assert set(mini_site.hits) == {"/", "/a", "/b"}  # no request for any other
+    assert result.stats.group("skipped") == {"max_depth": 1, "max_pages": 1, "url_too_long": 2}
+
+
 def test_an_unreachable_site_stops_the_crawl_with_a_clear_error(model: str) -> None:
     with serving(web.Application()) as origin:
         pass  # the server is gone: its port now refuses connections
@@ -360,3 +375,51 @@ def test_a_thousand_requests_in_flight(mini_site: MiniSite, wide_model: str) -> 
         result = crawl(origin, wide_model, concurrency=1000, limits=FetchLimits(retries=0))
     assert len(result.pages) == 1101 and all(page.ok for page in result.pages.values())
     assert mini_site.peak_in_flight == 1000
+
+
+# Pages that say nofollow, or seem to: (meta tags, X-Robots-Tag headers, whether ours stops).
+NOFOLLOW = {
+    "meta-robots": ('<meta name="robots" content="noindex, nofollow">', [], True),
+    "meta-ours": ('<meta name="Concurrency-Demo" content="none">', [], True),
+    "meta-other": ('<meta name="googlebot" content="nofollow">', [], False),
+    "header-all": ("", ["noarchive", "nofollow"], True),
+    "header-ours": ("", ["googlebot: noindex, concurrency-demo: nofollow"], True),
+    "header-other": ("", ["googlebot: nofollow", "otherbot: none"], False),
+    "header-dated": ("", ["unavailable_after: 2030-01-01T00:00:00Z"], False),
+}
+
+
+def nofollow_site(site: MiniSite) -> None:
+    """NOFOLLOW's pages, each linking to a page behind it and showing an image."""
+
+    def serve(meta: str, tags: list[str], name: str):
+        body = f'{meta}<a href="/behind-{name}">x</a><img src="/{name}.png">'
+
+        async def handler(request: web.Request) -> web.Response:
+            headers = [("X-Robots-Tag", tag) for tag in tags]
+            return web.Response(text=body, content_type="text/html", headers=headers)
+
+        return handler
+
+    site.add_page("/", links=[f"/{name}" for name in NOFOLLOW])
+    for name, (meta, tags, _) in NOFOLLOW.items():
+        site.add(f"/{name}", serve(meta, tags, name))
+        site.add_page(f"/behind-{name}")
+        site.add_bytes(f"/{name}.png", b"png bytes", "image/png")
+
+
+@pytest.mark.parametrize("ignore_robots", [False, True], ids=["obeyed", "ignored"])
+def test_nofollow_in_meta_tags_and_headers_is_obeyed(
+    mini_site: MiniSite, model: str, ignore_robots: bool
+) -> None:
+    nofollow_site(mini_site)
+    with serving(mini_site.app) as origin:
+        result = crawl(origin, model, ignore_robots=ignore_robots)
+    stopped = {name for name, (_, _, stops) in NOFOLLOW.items() if stops and not ignore_robots}
+    assert {path for path in mini_site.hits if path.startswith("/behind-")} == {
+        f"/behind-{name}" for name in set(NOFOLLOW) - stopped
+    }
+    says = {name for name, (_, _, stops) in NOFOLLOW.items() if stops}  # whatever we do
+    assert {name for name in NOFOLLOW if result.pages[f"/{name}"].nofollow} == says
+    assert {f"{origin}/{name}.png" for name in NOFOLLOW} <= set(result.images)  # still shown
+    assert result.stats.get("skipped/nofollow") == len(stopped)  # one link on each

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AsyncExitStack
 from functools import partial
@@ -285,3 +286,26 @@ def test_an_executor_is_shut_down_off_the_event_loop() -> None:
     assert pool.shut_down_on not in (None, loop_thread)
     with pytest.raises(RuntimeError):  # and it really is shut down
         pool.submit(pow, 3, 2)
+
+
+class CountedPool(RenewingProcessPool):
+    """The processes model's pool, counting the process pools it made."""
+
+    made = 0
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        self.made += 1
+        return super()._new_pool()
+
+
+def test_a_broken_pool_is_replaced_once_however_many_threads_find_it_broken() -> None:
+    pool = CountedPool(1)
+    try:
+        with pytest.raises(BrokenProcessPool):
+            pool.submit(os._exit, 1).result()
+        with ThreadPoolExecutor(4) as threads:  # as the asyncio crawl's large pages arrive
+            squares = list(threads.map(lambda n: pool.submit(pow, n, 2).result(), range(8)))
+        assert squares == [n * n for n in range(8)]
+        assert pool.made == 2
+    finally:
+        pool.shutdown()

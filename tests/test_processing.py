@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
 from errors import ErrorKind
 from processing.colours import dominant_colours
@@ -18,6 +18,7 @@ from processing.originals import Original, save_original, sniff_extension
 from processing.thumbnails import make_thumbnails
 from runfolder.folders import prepare_run_dir
 from tests.conftest import photo_bytes
+from tests.icc import adobe_rgb, cmyk_profile, display_p3, grey_gamma_18
 from testsite.hostile.painters import png_claiming
 
 SIZES = (64, 128)
@@ -372,3 +373,150 @@ def test_png_thumbnails_are_compressed_at_zlibs_fastest_level(ready_dir: Path) -
     for thumb in result.thumbnails:
         level_class, block_type = deflate_header((ready_dir / thumb.path).read_bytes())
         assert thumb.path.endswith(".png") and level_class == 0 and block_type != 0
+
+
+def naive_cmyk_to_lab(inks: tuple[int, ...]) -> tuple[float, float, float]:
+    """A made-up press: each ink darkens and tints, black darkens most."""
+    cyan, magenta, yellow, black = inks
+    lightness = max(5.0, 95 - 45 * max(cyan, magenta, yellow) - 60 * black)
+    return lightness, 60 * magenta - 35 * cyan, 70 * yellow - 45 * cyan - 25 * magenta
+
+
+# Patches of one colour each, side by side: (mode, the file's values, its profile).
+TAGGED = {
+    "display-p3": (
+        "RGB",
+        [(184, 50, 41), (40, 160, 60), (30, 60, 190), (128, 128, 128)],
+        display_p3(),
+    ),
+    "adobe-rgb": (
+        "RGB",
+        [(98, 168, 56), (200, 40, 40), (40, 60, 180), (128, 128, 128)],
+        adobe_rgb(),
+    ),
+    "cmyk": ("CMYK", [(255, 0, 0, 0), (0, 200, 0, 0), (0, 0, 255, 40), (60, 60, 60, 0)], None),
+    "grey-gamma-1.8": ("L", [30, 90, 128, 200], grey_gamma_18()),
+}
+PATCH = 100
+
+
+def patches(mode: str, values: list) -> Image.Image:
+    """One PATCH x PATCH square per value, in a row."""
+    image = Image.new(mode, (PATCH * len(values), PATCH))
+    for index, value in enumerate(values):
+        # A patch of its own, pasted: paste(value) clips 16-bit values.
+        image.paste(Image.new(mode, (PATCH, PATCH), value), (index * PATCH, 0))
+    return image
+
+
+def shown_by_a_browser(data: bytes) -> Image.Image:
+    """The original as a browser shows it: converted by its profile into sRGB (ImageCms)."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        profile = image.info.get("icc_profile")
+        if not profile:
+            return image.convert("RGB")
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        srgb = ImageCms.createProfile("sRGB")
+        intent = ImageCms.Intent.RELATIVE_COLORIMETRIC
+        return ImageCms.profileToProfile(image, source, srgb, intent, outputMode="RGB")
+
+
+def patch_colours(image: Image.Image, count: int) -> list[tuple[int, ...]]:
+    """The colour at the centre of each of count patches, as RGB."""
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    return [rgb.getpixel(((2 * i + 1) * width // (2 * count), height // 2)) for i in range(count)]
+
+
+def close(first: list, second: list, tolerance: int = 3) -> bool:
+    pairs = zip(first, second, strict=True)
+    return all(abs(a - b) <= tolerance for one, two in pairs for a, b in zip(one, two, strict=True))
+
+
+@pytest.mark.parametrize("tagged", TAGGED, ids=TAGGED)
+def test_a_photo_with_a_colour_profile_gets_a_thumbnail_in_srgb(
+    ready_dir: Path, tagged: str
+) -> None:
+    mode, values, profile = TAGGED[tagged]
+    profile = profile or cmyk_profile(naive_cmyk_to_lab)
+    data = encoded(patches(mode, values), "JPEG", quality=95, icc_profile=profile)
+    browser = patch_colours(shown_by_a_browser(data), len(values))
+    raw = patch_colours(patches(mode, values), len(values))  # the values, read as sRGB
+    assert not close(browser, raw)  # the profile matters: the test can tell
+    result = thumbnails_of(data, ready_dir)
+    for thumb in result.thumbnails:
+        with Image.open(ready_dir / thumb.path) as made:
+            assert "icc_profile" not in made.info  # untagged: read as sRGB everywhere
+            assert close(patch_colours(made, len(values)), browser), thumb.size
+
+
+def test_a_p3_red_is_shown_as_browsers_show_it(ready_dir: Path) -> None:
+    data = encoded(Image.new("RGB", (300, 200), (184, 50, 41)), "JPEG", icc_profile=display_p3())
+    result = thumbnails_of(data, ready_dir)
+    with Image.open(ready_dir / result.thumbnails[0].path) as made:
+        assert close([made.getpixel((32, 20))], [(200, 30, 29)], 2)
+
+
+def test_an_original_with_a_profile_is_converted_even_when_it_fits(ready_dir: Path) -> None:
+    data = encoded(Image.new("RGB", (100, 60), (184, 50, 41)), "PNG", icc_profile=display_p3())
+    result = thumbnails_of(data, ready_dir)
+    made = {thumb.size: thumb for thumb in result.thumbnails}
+    assert (ready_dir / made[128].path).read_bytes() != data
+    with Image.open(ready_dir / made[128].path) as shown:
+        assert shown.size == (100, 60) and close([shown.getpixel((50, 30))], [(200, 30, 29)], 2)
+
+
+def test_an_unreadable_profile_is_ignored_as_browsers_ignore_it(ready_dir: Path) -> None:
+    data = encoded(Image.new("RGB", (300, 200), (184, 50, 41)), "JPEG", icc_profile=b"junk" * 40)
+    result = thumbnails_of(data, ready_dir)
+    with Image.open(ready_dir / result.thumbnails[0].path) as made:
+        assert close([made.getpixel((32, 20))], [(184, 50, 41)], 2)
+
+
+# A colour key: one value of the file, named see-through by PNG's tRNS chunk.
+KEYED = {
+    "rgb": ("RGB", (255, 0, 255), (30, 120, 200)),
+    "grey": ("L", 7, 180),
+    "grey-16-bit": ("I;16", 40_000, 20_000),
+    "palette": ("P", 0, 1),
+}
+
+
+@pytest.mark.parametrize("keyed", KEYED, ids=KEYED)
+def test_a_colour_key_stays_transparent(ready_dir: Path, keyed: str) -> None:
+    mode, key, other = KEYED[keyed]
+    image = patches(mode, [key, other])  # left see-through, right opaque
+    if mode == "P":
+        image.putpalette([255, 0, 255, 30, 120, 200] + [0] * 762)
+    result = thumbnails_of(encoded(image, "PNG", transparency=key), ready_dir)
+    for thumb in result.thumbnails:
+        with Image.open(ready_dir / thumb.path) as made:
+            assert made.format == "PNG" and made.mode in ("RGBA", "LA")
+            alpha = made.getchannel("A")
+            width, height = made.size
+            assert alpha.getpixel((width // 4, height // 2)) == 0
+            assert alpha.getpixel((3 * width // 4, height // 2)) == 255
+
+
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_a_jpeg_missing_only_its_end_marker_is_shown_whole(
+    ready_dir: Path, progressive: bool
+) -> None:
+    whole = encoded(patches("RGB", [(200, 30, 30), (30, 30, 200)]), "JPEG", progressive=progressive)
+    assert whole.endswith(b"\xff\xd9")
+    result = thumbnails_of(whole[:-2], ready_dir)
+    assert result.ok, result.error
+    for thumb in result.thumbnails:
+        with Image.open(ready_dir / thumb.path) as made:
+            assert close(patch_colours(made, 2), [(200, 30, 30), (30, 30, 200)], 4)
+
+
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+@pytest.mark.parametrize("kept", [0.3, 0.9])
+def test_a_jpeg_cut_off_in_its_data_is_still_broken(
+    ready_dir: Path, progressive: bool, kept: float
+) -> None:
+    whole = encoded(colour_source("RGB"), "JPEG", progressive=progressive)
+    result = thumbnails_of(whole[: int(len(whole) * kept)], ready_dir)
+    assert result.error is not None and result.error.kind == ErrorKind.UNDECODABLE

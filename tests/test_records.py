@@ -3,6 +3,7 @@ work that differs in anything the digest promises to cover gives a different one
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from crawler.pages import Page
 from errors import ErrorInfo, ErrorKind
 from processing.thumbnails import ImageResult, Thumbnail
 from runfolder.records import RunRecorder
+from runfolder.resume import page_from_row
 from stats import Stats
 
 START = "http://127.0.0.1:8123/"
@@ -82,3 +84,15 @@ def test_a_page_that_differs_in_outcome_or_url_gives_a_different_digest(
 ) -> None:
     before = digest_of(tmp_path / "a", [IMAGE], pages=(page,))
     assert digest_of(tmp_path / "b", [IMAGE], pages=(changed,)) != before
+
+
+@pytest.mark.parametrize("nofollow", [False, True])
+def test_a_page_record_gives_back_the_page_a_resumed_run_goes_on_from(
+    tmp_path: Path, nofollow: bool
+) -> None:
+    page = Page(START, START, 200, 0, None, (START + "a",), (START + "i.png",), nofollow)
+    recorder = RunRecorder(tmp_path, START, Stats())
+    recorder.page(page)
+    recorder.close()
+    row = json.loads((tmp_path / "pages.jsonl").read_text())
+    assert page_from_row(row) == page
