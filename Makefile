@@ -76,8 +76,10 @@ browser:
 		apt-get update && apt-get install -y chromium; } || \
 		echo "no /usr/bin/chromium: the browser tests use Playwright's browser if installed"
 
+# Two test processes (pytest-xdist): most tests wait on sockets, pools and child processes,
+# so two at a time keep two cores busy.
 test: $(STAMP) $(call EXTRA,dev) $(call EXTRA,plot) $(call EXTRA,cluster) browser
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n 2 $(ARGS)
 
 lint: $(STAMP) $(call EXTRA,dev)
 	$(BIN)/ruff check .

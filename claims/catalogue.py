@@ -17,6 +17,9 @@ from claims.measures import Each, Measure, Ratio
 # turns" when they stay at or under TAKE_TURNS; in between they do neither.
 SCALES = 1.6
 TAKE_TURNS = 1.3
+# The control: two processes of pure Python, each on its own free core, go at least this much
+# faster than one, whatever the interpreter; less says two cores were not free just then.
+CONTROL_SCALES = 1.5
 # Threads keep up with asyncio on slow I/O when they reach this share of its rate.
 KEEPS_UP = 0.8
 # A process costs this many times a thread at least, to start or to hand data to, for the

@@ -190,7 +190,8 @@ def cpu_scaling(model: str, workers: int, loops: int) -> Measurements:
         "threads": lambda share: _in_threads(workers, functools.partial(spin, share)),
         "processes": lambda share: _spin_in_processes(workers, None, share),
     }
-    return {"wall_s": _span_wall(_choose("model", model, spinners)(loops // workers))}
+    spans = _choose("model", model, spinners)(loops // workers)
+    return {"wall_s": _span_wall(spans), "workers": len(spans)}
 
 
 @probe

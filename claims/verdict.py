@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from claims.catalogue import SCALES, Spec, bound_words
+from claims.catalogue import CONTROL_SCALES, Spec, bound_words
 from claims.lab import Series, Sizes
 from measure.conditions import FREE_MARGIN, Conditions
 from measure.repeats import Outcome, judge, judged
@@ -163,10 +163,10 @@ def unmet(conditions: Sequence[dict[str, Any]], cores: int, pinned: bool = True)
         fields = {name: worst[name] for name in Conditions._fields}  # as CpuWindow made them
         return Conditions(**fields).explain()
     controls = [seen["control"] for seen in conditions if seen.get("control") is not None]
-    if cores >= 2 and controls and min(controls) < SCALES:
+    if cores >= 2 and controls and min(controls) < CONTROL_SCALES:
         return (
             f"the control, 2 processes of pure Python, ran only {min(controls):.2f}x as fast "
-            f"as one (on 2 free cores at least {SCALES:g}x): 2 cores were not free for it"
+            f"as one (on 2 free cores at least {CONTROL_SCALES:g}x): 2 cores were not free for it"
         )
     return ""
 

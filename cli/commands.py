@@ -364,6 +364,7 @@ def claims(
     ids: tuple[int, ...],
     out: Path | None,
     free_threaded: Path | None,
+    gil_only: bool,
     listing: bool,
     **options: Any,
 ) -> None:
@@ -380,6 +381,7 @@ def claims(
     open_site = _site_opener(spec)
     lab = Lab(sizes, folder, open_site)
     free = free_threaded or (FREE_THREADED if FREE_THREADED.exists() else None)
+    free = None if gil_only else free
     free_lab = Lab(sizes, folder / "free-threaded", open_site, str(free), lab) if free else None
     about = {**machine(), "before": _warn_if_busy()}
     try:

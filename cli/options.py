@@ -506,6 +506,12 @@ claims_options = bundle(
         "[default: .venv-ft/bin/python, when `make freethreaded` made it]",
     ),
     click.option(
+        "--gil-only",
+        is_flag=True,
+        help="Test on this interpreter only, even when a free-threaded one is there (about "
+        "half the time).",
+    ),
+    click.option(
         "--list",
         "listing",
         is_flag=True,

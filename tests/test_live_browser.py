@@ -85,12 +85,14 @@ def watch_to_the_end(browser: Any, run: LiveRun, run_dir: Path) -> LivePage:
 
 @pytest.fixture(scope="module")
 def slow_site() -> Iterator[str]:
-    """30 pages, each with its own image, answering after 60 ms: a crawl of a few seconds."""
-    with serving(chain_site(30, 0.06).app) as origin:
+    """40 pages, each with its own image, answering after 100 ms: with two requests in flight,
+    a crawl of about four seconds, long enough to be read twice while it goes on a busy
+    machine (the page takes a while to open there)."""
+    with serving(chain_site(40, 0.1).app) as origin:
         yield origin
 
 
-OPTIONS = ("--concurrency", "4", "--write-workers", "2", "--resize-workers", "2", "--sizes", "64")
+OPTIONS = ("--concurrency", "2", "--write-workers", "2", "--resize-workers", "2", "--sizes", "64")
 
 
 def test_a_default_crawl_fills_its_lanes_live_and_ends_with_its_summary(
