@@ -1,4 +1,5 @@
-"""make bench: every performance target of issues 5 and 14, as ratios measured side by side.
+"""make bench: every performance target of the crawler and the pipeline, as ratios measured
+side by side.
 
 Every figure is a ratio of two things run in the same session, interleaved A B A B, the
 median of REPEATS paired ratios (repeat i of A against repeat i of B), because this machine
@@ -10,7 +11,7 @@ Figures and targets:
    crawl stage alone (`pipeline.py stage crawl`: the crawler with its records, digest and
    timeline, nothing else on the cores): against a bare aiohttp queue-and-workers loop
    (bench/bare_crawl.py) at least 0.75x; against Scrapy at least 5x; with the timeline
-   recorded against without it at least 0.95x (issue 6); on uvloop, and inside the whole
+   recorded against without it at least 0.95x; on uvloop, and inside the whole
    pipeline, reported.
 2. each profile of the local site (photos: the make crawl site; docs: a manual of 500 pages
    and 1,500 small images): end to end (crawl + originals + thumbnails at 128 and 256, whole
@@ -71,7 +72,7 @@ CRAWL_SITE = SiteSpec(pages=2000, images=1, seed=1)
 LIVE_REPEATS = 7
 
 
-class Profile(NamedTuple):
+class SiteRun(NamedTuple):
     """One profile of the local site as make bench measures it: the site, the end-to-end
     target against Scrapy + ImagesPipeline, the loop lag target (None: reported only), and
     whether resizing's scaling with cores and draft() are measured on its images."""
@@ -84,8 +85,8 @@ class Profile(NamedTuple):
 
 PROFILES = {
     # the make crawl site: 500 pages, 300 images up to 12 MP
-    "photos": Profile(SiteSpec(), 3.5, None, scaling=True),
-    "docs": Profile(SiteSpec(pages=500, images=1500, profile="docs"), 3.0, 50.0, scaling=False),
+    "photos": SiteRun(SiteSpec(), 3.5, None, scaling=True),
+    "docs": SiteRun(SiteSpec(pages=500, images=1500, profile="docs"), 3.0, 50.0, scaling=False),
 }
 LATENCY_MS = 50.0
 
@@ -233,7 +234,7 @@ def crawl_rows(scratch: Scratch) -> list[dict]:
         return _row(label, paired_ratios(*pair), target, detail)
 
     return [
-        versus("untimed", 0.95, "timeline on vs off (issue 6)"),
+        versus("untimed", 0.95, "timeline on vs off"),
         versus("scrapy", 5.0, "crawl vs Scrapy"),
         versus("bare", 0.75, "crawl vs bare aiohttp"),
         versus("uvloop", None, "crawl on uvloop vs asyncio", flip=True),

@@ -2,7 +2,7 @@
 where they are taught, the question its chart answers, and every check that tests it, with
 its threshold and the free cores it needs to mean anything.
 
-This catalogue is the authority: the command line's choices, the README's table of
+This catalogue is the authority: the command line's choices, docs/claims.md's table of
 thresholds (`claims --list` prints it) and the verdicts all read it.
 """
 
@@ -339,7 +339,7 @@ GIL_CLAIMS = tuple(claim.number for claim in CLAIMS if claim.gil)
 
 def threshold_table(sizes: Sizes = FULL) -> str:
     """Every check of every claim with its threshold and the free cores it needs, as the
-    Markdown table the README shows (`claims --list`)."""
+    Markdown table docs/claims.md shows (`claims --list`)."""
     rows = ["| claim | check | threshold | free cores |", "|---|---|---|---|"]
     for claim in CLAIMS:
         for spec in claim.checks:

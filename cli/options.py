@@ -508,8 +508,7 @@ claims_options = bundle(
     click.option(
         "--gil-only",
         is_flag=True,
-        help="Test on this interpreter only, even when a free-threaded one is there (about "
-        "half the time).",
+        help="Test on this interpreter only, even when a free-threaded one is there.",
     ),
     click.option(
         "--list",

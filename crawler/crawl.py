@@ -27,6 +27,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import IntEnum
 from functools import partial
 from typing import NamedTuple, Protocol
 
@@ -41,7 +42,16 @@ from spans import TASK_SLOT
 from stats import Stats
 
 LOGGER = logging.getLogger(__name__)
-IMAGE_FIRST, PAGE_NEXT = 0, 1
+
+
+class Kind(IntEnum):
+    """What a job fetches; the queue orders jobs by it, so images come first (an image's bytes
+    free the pipeline downstream, a page only adds more jobs)."""
+
+    IMAGE = 0
+    PAGE = 1
+
+
 STOP_GRACE_S = 3.0
 # Links admitted between two turns of the event loop. Each costs about 4 µs (the frontier's
 # checks, robots.txt, the queue): an index page's tens of thousands of links in one go held
@@ -78,7 +88,7 @@ class SiteUnreachable(Exception):
 
 
 class _Job(NamedTuple):
-    priority: int
+    kind: Kind  # first in the order: the queue is a priority queue
     seq: int
     url: str
     depth: int
@@ -142,7 +152,7 @@ class Crawler:
             return
         # The start page is its host's first request: it goes now, and sets the pace.
         host = netloc(self.start_url)
-        self._politeness.go(host, robots, _Job(PAGE_NEXT, -1, self.start_url, 0))
+        self._politeness.go(host, robots, _Job(Kind.PAGE, -1, self.start_url, 0))
         try:
             page = await self._fetcher.page(self.start_url, 0, ANY_SITE)
         finally:
@@ -226,7 +236,7 @@ class Crawler:
         a job whose host asks for a pause first is parked until its host's turn."""
         host = netloc(job.url)
         robots = await self._robots_for(origin(job.url))
-        if job.priority == IMAGE_FIRST and not robots.allows(job.url):  # images live anywhere
+        if job.kind == Kind.IMAGE and not robots.allows(job.url):  # images live anywhere
             self.frontier.skip("robots")
             return
         if self._parked_until_polite(host, robots, job):
@@ -245,13 +255,13 @@ class Crawler:
         except Exception as exc:
             LOGGER.exception("unexpected error on %s", job.url)
             error = ErrorInfo.internal(exc)
-            if job.priority == PAGE_NEXT:
+            if job.kind == Kind.PAGE:
                 return Page(job.url, job.url, 0, job.depth, error)
             return Response(job.url, job.url, 0, "", b"", error)
 
     async def _fetch(self, job: _Job) -> Page | Response:
         """Fetch a page (queueing its links) or an image."""
-        if job.priority == PAGE_NEXT:
+        if job.kind == Kind.PAGE:
             page = await self._fetcher.page(job.url, job.depth, self.frontier.site)
             await self._queue_links(page)
             return page
@@ -275,7 +285,7 @@ class Crawler:
 
     async def _deliver(self, job: _Job, result: Page | Response) -> None:
         """Emit a result, shielded: once it has arrived, stopping must not throw it away."""
-        emit = self._emit_page(result) if job.priority == PAGE_NEXT else self._emit_image(result)
+        emit = self._emit_page(result) if job.kind == Kind.PAGE else self._emit_image(result)
         task = asyncio.ensure_future(emit)
         self._emitting.add(task)
         task.add_done_callback(self._emitting.discard)
@@ -301,11 +311,11 @@ class Crawler:
 
     def _admit_page(self, url: str, depth: int) -> None:
         if self.frontier.admit_page(url, depth):
-            self._put(PAGE_NEXT, url, depth)
+            self._put(Kind.PAGE, url, depth)
 
     def _admit_image(self, url: str, depth: int) -> None:
         if self.frontier.admit_image(url):
-            self._put(IMAGE_FIRST, url, depth)
+            self._put(Kind.IMAGE, url, depth)
 
     async def _robots_for(self, site_origin: str) -> Robots:
         """Fetch each origin's robots.txt once; concurrent callers share the one fetch."""
@@ -334,8 +344,8 @@ class Crawler:
             self._host_slots[host] = asyncio.Semaphore(self._per_host)
         return self._host_slots[host]
 
-    def _put(self, priority: int, url: str, depth: int) -> None:
-        self._queue.put_nowait(_Job(priority, next(self._seq), url, depth))
+    def _put(self, kind: Kind, url: str, depth: int) -> None:
+        self._queue.put_nowait(_Job(kind, next(self._seq), url, depth))
 
 
 async def _in_slices(urls: Sequence[str], admit: Callable[[str], None]) -> None:

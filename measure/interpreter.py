@@ -17,7 +17,7 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-# The libraries whose versions can change a run's outputs or speed.
+# The libraries whose versions can change a run's outputs or speed (the HTTP codings' too).
 LIBRARIES = (
     "aiohttp",
     "requests",
@@ -28,6 +28,8 @@ LIBRARIES = (
     "selectolax",
     "protego",
     "webencodings",
+    "backports.zstd",
+    "brotli",
 )
 
 

@@ -368,7 +368,7 @@ def deflate_header(png: bytes) -> tuple[int, int]:
 
 
 def test_png_thumbnails_are_compressed_at_zlibs_fastest_level(ready_dir: Path) -> None:
-    # Level 1: the README's performance numbers rest on it (level 0 would not compress).
+    # Level 1: docs/performance.md's numbers rest on it (level 0 would not compress).
     result = thumbnails_of(encoded(colour_source("RGBA"), "PNG"), ready_dir)
     for thumb in result.thumbnails:
         level_class, block_type = deflate_header((ready_dir / thumb.path).read_bytes())
