@@ -211,3 +211,14 @@ def run_dir(tmp_path: Path) -> Path:
 # The report's tests share one real crawl and one real compare for the whole session. Imported
 # last: report_runs builds on the helpers above.
 from tests.report_runs import compared, crawled  # noqa: E402, F401
+
+
+@pytest.fixture(scope="module")
+def dask_installed() -> None:
+    """The cluster extra; in CI its absence is a failure, never a skip."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the cluster extra is missing: make setup installs it")
+        pytest.skip("no Dask here: pip install -e '.[cluster]'")

@@ -24,15 +24,8 @@ from tests.conftest import chain_site, crawl_command, marked, marked_environment
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module", autouse=True)
-def dask_installed() -> None:
-    """The cluster extra; in CI its absence is a failure, never a skip."""
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the cluster extra is missing: make setup installs it")
-        pytest.skip("no Dask here: pip install -e '.[cluster]'")
+# Every test here needs the cluster extra (tests/conftest.py: dask_installed).
+pytestmark = pytest.mark.usefixtures("dask_installed")
 
 
 @pytest.fixture(scope="module")

@@ -376,17 +376,6 @@ def test_live_port_is_checked_before_anything_is_made(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--live" in result.output
 
 
-@pytest.fixture(scope="module")
-def dask_installed() -> None:
-    """The cluster extra; in CI its absence is a failure, never a skip."""
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the cluster extra is missing: make setup installs it")
-        pytest.skip("no Dask here: pip install -e '.[cluster]'")
-
-
 def test_a_dask_run_shows_its_workers_and_its_dashboard_or_says_it_has_none(
     dask_installed: None, site: str, tmp_path: Path
 ) -> None:
