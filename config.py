@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -63,6 +63,19 @@ class RunConfig:
     def stage(self, name: str) -> StageConfig:
         """The model and workers of the stage called name."""
         return getattr(self, name)
+
+
+def resumed(recorded: RunConfig, now: RunConfig) -> RunConfig:
+    """now, carrying on the run recorded: everything that changes what a run produces (its
+    start URL, how it crawls, the thumbnails' sizes, the analysis) as recorded; the models,
+    workers, loop, timeline and cluster as now says (they never change the outputs)."""
+    return replace(
+        now,
+        start_url=recorded.start_url,
+        crawling=recorded.crawling,
+        sizes=recorded.sizes,
+        analysis=recorded.analysis,
+    )
 
 
 def command_line(config: RunConfig) -> list[str]:

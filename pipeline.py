@@ -73,6 +73,7 @@ from processing.thumbnails import (
 from runfolder.folders import prepare_run_dir
 from runfolder.records import RunRecorder
 from runfolder.resume import Done, load_done, page_from_row
+from runfolder.summary import Summary
 from runfolder.timeline import Timeline
 from runfolder.window import finish, measured
 from stats import Stats
@@ -109,7 +110,7 @@ class Pipeline:
         self.stopped_by = ""  # why the run stopped early, other than Ctrl-C
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def run(self) -> dict[str, Any]:
+    async def run(self) -> Summary:
         """Run all three stages at once and return the run's summary."""
         self._loop = asyncio.get_running_loop()
         async with measured(self.stats, self.recorder, self.timeline), AsyncExitStack() as stack:

@@ -57,11 +57,12 @@ from typing import NamedTuple
 import psutil
 from PIL import Image
 
-from compare.alone import input_images
 from config import DEFAULT_SIZES
 from measure.interpreter import machine
 from measure.repeats import Outcome, judge, paired_ratios, spread
 from processing.thumbnails import load_upright
+from runfolder.summary import Summary, read_summary
+from stage_alone import input_images
 from testsite import ServeOptions, SiteSpec, build_site, site_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,17 +112,17 @@ class Scratch:
         return self.root / f"{self.made:03d}-{name}"
 
 
-def run_pipeline(out: Path, *args: str) -> tuple[dict, float]:
+def run_pipeline(out: Path, *args: str) -> tuple[Summary, float]:
     """Run `pipeline.py ARGS --quiet --out OUT` as a new process; return its summary and the
     whole process's wall time."""
     command = [sys.executable, str(ROOT / "pipeline.py"), *args, "--quiet", "--out", str(out)]
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     wall = time.perf_counter() - started
-    return json.loads((out / "summary.json").read_text()), wall
+    return read_summary(out), wall
 
 
-def ours(origin: str, out: Path, *args: str) -> tuple[dict, float]:
+def ours(origin: str, out: Path, *args: str) -> tuple[Summary, float]:
     """Our whole pipeline crawling origin: its summary and whole wall time."""
     return run_pipeline(out, "crawl", f"{origin}/", *args)
 
@@ -130,13 +131,13 @@ def alone(stage: str, out: Path, *args: str) -> Cost:
     """One stage alone with the product's own runner (`pipeline.py stage`): its window from
     opening the executor to shutting it down."""
     summary, _ = run_pipeline(out, "stage", stage, *args)
-    return Cost(summary["wall_s"], summary["cpu_s"])
+    return Cost(summary.wall_s, summary.cpu_s)
 
 
-def watched(origin: str, out: Path) -> tuple[dict, float]:
+def watched(origin: str, out: Path) -> tuple[Summary, float, float]:
     """Our whole pipeline crawling origin with --live, a reader on its feed the whole run:
-    its summary, with the live thread's CPU seconds as the feed's end says (live_cpu_s), and
-    its whole wall time."""
+    its summary, its whole wall time and the live thread's CPU seconds as the feed's end
+    says."""
     command = [sys.executable, str(ROOT / "pipeline.py"), "crawl", f"{origin}/", "--live"]
     command += ["--quiet", "--out", str(out)]
     # No display: a live run would open a browser window for every repeat.
@@ -152,8 +153,7 @@ def watched(origin: str, out: Path) -> tuple[dict, float]:
             raise subprocess.CalledProcessError(run.returncode, command)
     wall = time.perf_counter() - started
     reader.join(10)
-    summary = json.loads((out / "summary.json").read_text())
-    return {**summary, "live_cpu_s": end[0]["live_cpu_s"]}, wall
+    return read_summary(out), wall, end[0]["live_cpu_s"]
 
 
 def _read_feed(url: str, end: list[dict]) -> None:
@@ -167,9 +167,9 @@ def _read_feed(url: str, end: list[dict]) -> None:
                 end.append(json.loads(line[5:]))
 
 
-def pages_per_s(summary: dict) -> float:
+def pages_per_s(summary: Summary) -> float:
     """Pages crawled per second of the crawl stage."""
-    return summary["counts"]["pages"] / summary["stages"]["crawl"]["wall_s"]
+    return summary.counts.pages / summary.stages["crawl"].wall_s
 
 
 def scrapy(origin: str, out: Path, mode: str) -> tuple[dict, float]:
@@ -251,7 +251,7 @@ def site_rows(scratch: Scratch, profile: str) -> list[dict]:
     """Figure 2 on one profile of the local site (and figure 4 on the photos)."""
     chosen = PROFILES[profile]
     runs: list[Path] = []
-    summaries: list[dict] = []
+    summaries: list[Summary] = []
     served: list[float] = []  # the site's CPU seconds during each whole run
     with site_process(chosen.spec, ServeOptions(), CACHE) as origin:
 
@@ -276,7 +276,7 @@ def site_rows(scratch: Scratch, profile: str) -> list[dict]:
     write = [alone("write", scratch.new("w"), "--input", str(runs[-1])) for _ in range(REPEATS)]
     costs = (crawl, write, resize)
     rows += overlap_rows(profile, chosen.lag_ms, summaries, costs, served[1:])
-    items = summaries[-1]["stages"]["resize"]["items"]
+    items = summaries[-1].stages["resize"].items
     cpu = statistics.median(cost.cpu_s for cost in resize)
     detail = f"{cpu:.2f} CPU s / {items} images, 2 processes, start-up included"
     per_image = [cost.cpu_s / items * 1000 for cost in resize]
@@ -287,14 +287,14 @@ def site_rows(scratch: Scratch, profile: str) -> list[dict]:
 def overlap_rows(
     profile: str,
     lag_target: float | None,
-    summaries: list[dict],
+    summaries: list[Summary],
     costs: tuple[list[Cost], list[Cost], list[Cost]],
     served: list[float],
 ) -> list[dict]:
     """The whole pipeline against its stages alone (repeat i of each against whole run i):
     the slowest, and the CPU floor, without and with the site's own CPU time (served); and
     the event loop's worst lag in the whole run."""
-    whole = [summary["wall_s"] for summary in summaries]
+    whole = [summary.wall_s for summary in summaries]
     crawl, write, resize = costs  # each stage alone, repeat by repeat
     stages = list(zip(crawl, write, resize, strict=True))
     slowest = [max(cost.wall_s for cost in costs) for costs in stages]
@@ -322,8 +322,8 @@ def overlap_rows(
     detail = f"site server: {statistics.median(served):.2f} CPU s during each whole run"
     figure = f"{profile}: whole vs floor with site CPU"
     rows.append(_row(figure, paired_ratios(whole, floor), None, detail))
-    lag = [summary["loop_lag"]["max_ms"] for summary in summaries]
-    p99 = statistics.median(summary["loop_lag"]["p99_ms"] for summary in summaries)
+    lag = [summary.loop_lag.max_ms for summary in summaries]
+    p99 = statistics.median(summary.loop_lag.p99_ms for summary in summaries)
     detail = f"each run's worst; p99 {p99:.0f} ms"
     rows.append(_row(f"{profile}: loop lag max, ms", lag, lag_target, detail, True))
     return rows
@@ -388,16 +388,19 @@ def live_rows(scratch: Scratch) -> list[dict]:
     cpu: dict[str, list[float]] = {"off": [], "live": []}
     shares: list[float] = []  # the live thread's share of each watched run's CPU
 
-    def run(name: str, crawl: Callable[[str, Path], tuple[dict, float]]) -> float:
-        summary, _ = crawl(origin, scratch.new(name))
-        cpu[name].append(summary["cpu_s"])
-        if "live_cpu_s" in summary:
-            shares.append(summary["live_cpu_s"] / summary["cpu_s"])
-        return summary["wall_s"]
+    def off() -> float:
+        summary, _ = ours(origin, scratch.new("off"))
+        cpu["off"].append(summary.cpu_s)
+        return summary.wall_s
+
+    def live() -> float:
+        summary, _, live_cpu_s = watched(origin, scratch.new("live"))
+        cpu["live"].append(summary.cpu_s)
+        shares.append(live_cpu_s / summary.cpu_s)
+        return summary.wall_s
 
     with site_process(SiteSpec(), ServeOptions(), CACHE) as origin:
-        crawls = {"off": partial(run, "off", ours), "live": partial(run, "live", watched)}
-        walls = interleaved(crawls, LIVE_REPEATS)
+        walls = interleaved({"off": off, "live": live}, LIVE_REPEATS)
     cpu_ratios = paired_ratios(cpu["live"][1:], cpu["off"][1:])  # [0] is the warm-up
     detail = _vs(*map(statistics.median, (walls["live"], walls["off"])), "s run")
     detail += f"; CPU x{statistics.median(cpu_ratios):.3f}"

@@ -1,7 +1,7 @@
 """The claims' laboratory: every measurement in a fresh child process, side by side.
 
 An experiment is a set of alternatives: a probe with its parameters (claims.probes), or one
-stage alone on one model (compare.alone, as compare runs it). The lab runs each alternative
+stage alone on one model (stage_alone, as compare runs it). The lab runs each alternative
 once per round, interleaved (A B C A B C) after the site and input are warm, each in a fresh
 interpreter, and keeps every measurement, so that ratios can be paired round by round.
 

@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -42,10 +42,9 @@ from cli.options import (
     site_options,
     stage_options,
 )
-from compare.alone import run_alone
 from compare.plan import CompareRequest, plan_runs, run_all
 from compare.results import OutputsDiffer, finish_compare
-from config import STAGES, RunConfig
+from config import STAGES, RunConfig, resumed
 from crawler.crawl import SiteUnreachable
 from measure.conditions import FREE_MARGIN, CpuWindow, busy_words
 from measure.interpreter import machine
@@ -54,15 +53,19 @@ from models.cluster import ClusterUnreachable
 from pipeline import Pipeline
 from report import tables
 from report.verdicts import format_claims
+from runfolder.contract import ContractError, as_data, from_data
 from runfolder.folders import remove_if_made
 from runfolder.resume import (
-    RESULT_OPTIONS,
     DamagedRecords,
+    LocalSite,
+    RunInfo,
     check_records,
     read_run_info,
     write_run_info,
 )
 from runfolder.summary import format_summary
+from stage_alone import run_alone
+from testsite.spec import ServeOptions, SiteSpec
 
 if TYPE_CHECKING:
     from live import Live
@@ -105,7 +108,7 @@ def serve(
     **site: Any,
 ) -> None:
     """Serve the local test site until Ctrl-C."""
-    from testsite import ServeOptions, serve_forever
+    from testsite import serve_forever
 
     if hostile:
         from testsite.hostile.app import serve_hostile
@@ -148,21 +151,23 @@ def crawl(
         if start_url:
             _start(start_url, run_dir, quiet, options, None, watcher)
             return
-        with _local_site(options) as (origin, site):
+        spec, serving = _site_spec(options), _serving(options)
+        with _local_site(spec, serving) as (origin, site):
             _start(f"{origin}/", run_dir, quiet, options, site, watcher)
 
 
 def _start(
-    start_url: str, run_dir: Path, quiet: bool, options: dict[str, Any], site: Any, live: Live
+    start_url: str,
+    run_dir: Path,
+    quiet: bool,
+    options: dict[str, Any],
+    site: LocalSite | None,
+    live: Live,
 ) -> None:
     """Record how the run starts (for --resume), then run it."""
-    info = {
-        "start_url": start_url,
-        "options": {key: options[key] for key in RESULT_OPTIONS},
-        "site": site,
-    }
-    write_run_info(run_dir, info)
-    _run_and_report(config_from_options(start_url, run_dir, options), quiet, live)
+    config = config_from_options(start_url, run_dir, options)
+    write_run_info(RunInfo(config, site))
+    _run_and_report(config, quiet, live)
 
 
 def _resume(
@@ -174,21 +179,20 @@ def _resume(
     run_dir = options["resume"]
     try:
         info = read_run_info(run_dir)
-    except ValueError as exc:
+    except ContractError as exc:
         raise click.BadParameter(str(exc), param_hint="--resume") from None
     try:
         if dropped := check_records(run_dir, options["repair"]):
             click.echo(f"Repaired: {dropped} damaged record lines dropped; fetching them again.")
     except DamagedRecords as exc:
         raise click.BadParameter(str(exc), param_hint="--resume") from None
-    stored = info["options"]
-    options = {**options, **stored, "sizes": tuple(stored["sizes"])}
-    config = config_from_options(info["start_url"], run_dir, options)
-    if info["site"] is None:
+    config = resumed(info.config, config_from_options(info.config.start_url, run_dir, options))
+    if info.site is None:
         _run_and_report(config, quiet, live)
         return
     # The same site on the same port, so every recorded URL still means the same thing.
-    with _local_site(options, port=info["site"]["port"]):
+    spec, serving = from_data(SiteSpec, info.site.spec), from_data(ServeOptions, info.site.serving)
+    with _local_site(spec, serving):
         _run_and_report(config, quiet, live)
 
 
@@ -219,20 +223,24 @@ def _live_view(live: bool, port: int | None) -> Iterator[Live]:
 
 
 @contextlib.contextmanager
-def _local_site(options: dict[str, Any], port: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Serve the local test site in its own process; yield its origin and what defines it."""
-    from testsite import ServeOptions, site_process  # builds the site's images
+def _local_site(spec: SiteSpec, serving: ServeOptions) -> Iterator[tuple[str, LocalSite]]:
+    """Serve the local test site in its own process; yield its origin and what defines it
+    (its port too: the one it got when serving asked for any)."""
+    from testsite import site_process  # builds the site's images
 
-    spec = _site_spec(options)
-    serving = ServeOptions(
+    click.echo("Starting the local test site (its first start generates the images)...", err=True)
+    with site_process(spec, serving, SITE_CACHE) as origin:
+        served = replace(serving, port=urlsplit(origin).port)
+        yield origin, LocalSite(as_data(spec), as_data(served))
+
+
+def _serving(options: dict[str, Any]) -> ServeOptions:
+    """How the local site misbehaves, as --latency-ms, --jitter-ms and --error-rate say."""
+    return ServeOptions(
         latency_ms=options["latency_ms"],
         jitter_ms=options["jitter_ms"],
         error_rate=options["error_rate"],
-        port=port,
     )
-    click.echo("Starting the local test site (its first start generates the images)...", err=True)
-    with site_process(spec, serving, SITE_CACHE) as origin:
-        yield origin, {"port": urlsplit(origin).port}
 
 
 @cli.command()
@@ -352,8 +360,8 @@ def stage(
 def _start_url_of(run_dir: Path) -> str:
     """The start URL of the finished run in run_dir."""
     try:
-        return read_run_info(run_dir)["start_url"]
-    except ValueError as exc:
+        return read_run_info(run_dir).config.start_url
+    except ContractError as exc:
         raise click.BadParameter(str(exc), param_hint="--input") from None
 
 
@@ -412,9 +420,9 @@ def _measuring(experiment: str) -> None:
     click.echo(f"measuring: {experiment}", err=True)
 
 
-def _site_opener(spec: Any) -> Callable[[float], Any]:
+def _site_opener(spec: SiteSpec) -> Callable[[float], Any]:
     """open_site(latency_ms): a context manager serving spec's site in its own process."""
-    from testsite import ServeOptions, site_process  # loads aiohttp: only when a site is wanted
+    from testsite import site_process  # loads aiohttp: only when a site is wanted
 
     def open_site(latency_ms: float) -> Any:
         return site_process(spec, ServeOptions(latency_ms=latency_ms), SITE_CACHE)
@@ -422,11 +430,9 @@ def _site_opener(spec: Any) -> Callable[[float], Any]:
     return open_site
 
 
-def _site_spec(options: dict[str, Any]) -> Any:
+def _site_spec(options: dict[str, Any]) -> SiteSpec:
     """The local site the --site-pages, --site-images, --seed and --profile options
     describe."""
-    from testsite import SiteSpec  # loads aiohttp: only when a site is wanted
-
     return SiteSpec(
         pages=options["site_pages"],
         images=options["site_images"],
@@ -469,9 +475,9 @@ def _run_and_report(config: RunConfig, quiet: bool, live: Live) -> None:
     click.echo(format_summary(summary))
     live.finish(summary, _write_report(config.run_dir))
     click.echo(f"Results in {config.run_dir}/")
-    if summary["stopped_by"]:
-        raise click.ClickException(summary["stopped_by"])
-    if summary["interrupted"]:
+    if summary.stopped_by:
+        raise click.ClickException(summary.stopped_by)
+    if summary.interrupted:
         # Everything is written; leave before interpreter shutdown, which resets signal
         # handlers and would let another Ctrl-C kill us mid-exit.
         sys.stdout.flush()

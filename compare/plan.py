@@ -2,7 +2,7 @@
 
 Two views of the same question:
 - alone (the default): each stage by itself on each model, over one fixed input
-  (compare.alone): the crawl against the local site; write and resize over the originals of
+  (stage_alone): the crawl against the local site; write and resize over the originals of
   one crawl made first into <out>/input/. It answers "which model is best for this stage".
 - pipeline (--in-pipeline, or --matrix full): the whole pipeline with one stage swapped, or
   every combination: "what does that change for the whole run".
@@ -28,7 +28,6 @@ Data flow:
 from __future__ import annotations
 
 import itertools
-import json
 import statistics
 import sys
 from collections.abc import Iterable, Iterator
@@ -38,9 +37,11 @@ from typing import Any
 
 from config import DEFAULT_STAGES, STAGES, RunConfig, StageConfig, command_line
 from measure.conditions import CpuWindow
-from measure.interpreter import describe, interpreter_name
+from measure.interpreter import Interpreter, describe, interpreter_name
 from measure.process import run_measured
 from models.registry import MODEL_NAMES, MODELS
+from runfolder.contract import as_data, from_data
+from runfolder.summary import SUMMARY_FILE, read_summary
 
 DEFAULT_MODELS = {stage: config.model for stage, config in DEFAULT_STAGES.items()}
 # The knobs each stage's own work depends on: a stage alone is swept over these only.
@@ -216,23 +217,22 @@ def run_one(command: list[str], run_dir: Path, label: str) -> dict[str, Any]:
     window = CpuWindow()
     measured = run_measured(command, log)
     conditions = window.close()
-    summary_path = run_dir / "summary.json"
-    if measured.returncode != 0 or not summary_path.exists():
+    if measured.returncode != 0 or not (run_dir / SUMMARY_FILE).exists():
         raise RuntimeError(f"run {label} failed: see {log}")
-    summary = json.loads(summary_path.read_text())
+    summary = read_summary(run_dir)
     return {
         "label": label,
         "run_dir": str(run_dir),
         "process_wall_s": round(measured.wall_s, 3),
         "process_cpu_s": round(measured.cpu_s, 3),
-        "wall_s": summary["wall_s"],
-        "cpu_s": summary["cpu_s"] if "alone" in summary else round(measured.cpu_s, 3),
+        "wall_s": summary.wall_s,
+        "cpu_s": summary.cpu_s if summary.alone else round(measured.cpu_s, 3),
         "peak_rss_mb": round(measured.peak_rss_mb, 1),
-        "loop_lag": summary["loop_lag"],
-        "stages": summary["stages"],
-        "counts": summary["counts"],
-        "digest": summary["digest"],
-        "interpreter": summary["interpreter"],
+        "loop_lag": as_data(summary.loop_lag),
+        "stages": as_data(summary.stages),
+        "counts": as_data(summary.counts),
+        "digest": summary.digest,
+        "interpreter": as_data(summary.interpreter),
         "conditions": conditions.as_json(),
     }
 
@@ -283,10 +283,9 @@ def run_plan(plan: RunPlan, base: RunConfig, url: str, run_dir: Path, input_dir:
 
 def input_url(input_dir: Path) -> str:
     """The URL the input was crawled from (a stage alone records its images under it)."""
-    summary = input_dir / "summary.json"
-    if not summary.exists():
+    if not (input_dir / SUMMARY_FILE).exists():
         return "http://127.0.0.1/"
-    return json.loads(summary.read_text())["start_url"]
+    return read_summary(input_dir).start_url
 
 
 def aggregate(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -318,7 +317,9 @@ def _row(runs: list[dict[str, Any]], reference: str) -> dict[str, Any]:
         "model": plan[plan["stage"]] if plan["stage"] else "",
         "knobs": runs[0]["knobs"],
         "label": runs[0]["label"],
-        "interpreter": describe(runs[0]["interpreter"]).removeprefix("Python "),
+        "interpreter": describe(from_data(Interpreter, runs[0]["interpreter"])).removeprefix(
+            "Python "
+        ),
         "pillow": runs[0]["interpreter"]["libraries"]["pillow"],
         "runs": len(runs),
         "walls": walls,

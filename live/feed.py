@@ -19,7 +19,13 @@ from typing import Any, Protocol
 
 from config import STAGES, RunConfig
 from live.sampling import CpuMeter, LagProbe
-from measure.interpreter import describe, free_threaded_build, gil_enabled, version
+from measure.interpreter import (
+    Interpreter,
+    describe,
+    free_threaded_build,
+    gil_enabled,
+    version,
+)
 from runfolder.summary import COUNT_KEYS
 from runfolder.timeline import LaneRow, SpanRow, Tap, Timeline
 from stats import Stats
@@ -34,7 +40,7 @@ NO_DASHBOARD = "no dashboard"
 
 
 class Run(Protocol):
-    """What the live view reads of a run (pipeline.Pipeline, compare.alone.StageAlone): its
+    """What the live view reads of a run (pipeline.Pipeline, stage_alone.StageAlone): its
     configuration, its Stats (by snapshot), its Timeline (through a Tap), its bounded queues
     by the stage each feeds (their depth) and its pool stages' executors (a dashboard)."""
 
@@ -283,8 +289,8 @@ def _own_cpu_s() -> float:
 
 def _interpreter() -> str:
     """'Python 3.13.5t, GIL off' now (the GIL can come back on when a module is imported)."""
-    seen = {"python": version(), "free_threaded_build": free_threaded_build()}
-    return describe({**seen, "gil_enabled": gil_enabled()})
+    # Not interpreter(): reading every library's version each tick would cost the feed.
+    return describe(Interpreter(version(), "", free_threaded_build(), gil_enabled(), {}))
 
 
 def _dashboard(run: Run) -> str | None:

@@ -25,7 +25,7 @@ from aiohttp import web
 
 from live.feed import MAX_SPANS, SAMPLE_S, TICK_S, LiveFeed, Run
 from live.page import POLICY, live_page
-from runfolder.summary import format_summary
+from runfolder.summary import Summary, format_summary
 
 LOGGER = logging.getLogger(__name__)
 HOST = "127.0.0.1"
@@ -81,7 +81,7 @@ class LiveServer:
         tap = run.timeline.watch(MAX_SPANS) if run.timeline is not None else None
         self._loop.call_soon_threadsafe(self.feed.attach, run, tap, loop)
 
-    def finish(self, summary: dict[str, Any], report: Path | None) -> None:
+    def finish(self, summary: Summary, report: Path | None) -> None:
         """Show the run's summary and report, and wait (at most END_WAIT_S) until every
         connected browser has them."""
         text, path = format_summary(summary), str(report) if report else None
@@ -217,7 +217,7 @@ class NotLive:
     def watch(self, run: Run, loop: asyncio.AbstractEventLoop) -> None:
         """Nothing to show."""
 
-    def finish(self, summary: dict[str, Any], report: Path | None) -> None:
+    def finish(self, summary: Summary, report: Path | None) -> None:
         """Nothing to show."""
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ import os
 import platform
 import sys
 import sysconfig
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,25 +34,31 @@ LIBRARIES = (
 )
 
 
-def interpreter() -> dict[str, Any]:
-    """This interpreter now: version, build, whether the GIL is on, the libraries' versions."""
-    return {
-        "python": version(),
-        "implementation": platform.python_implementation(),
-        "free_threaded_build": free_threaded_build(),
-        "gil_enabled": gil_enabled(),
-        "libraries": {name: _version(name) for name in LIBRARIES},
-    }
+@dataclass(frozen=True)
+class Interpreter:
+    """An interpreter as a run saw it: version, build, the GIL, the libraries' versions."""
+
+    python: str
+    implementation: str
+    free_threaded_build: bool
+    gil_enabled: bool
+    libraries: dict[str, str | None]
+
+
+def interpreter() -> Interpreter:
+    """This interpreter now."""
+    return Interpreter(
+        python=version(),
+        implementation=platform.python_implementation(),
+        free_threaded_build=free_threaded_build(),
+        gil_enabled=gil_enabled(),
+        libraries={name: _version(name) for name in LIBRARIES},
+    )
 
 
 def machine() -> dict[str, Any]:
     """What the numbers were measured on: the machine, and the interpreter measuring them."""
-    seen = interpreter()
-    return {
-        "cores": os.cpu_count(),
-        "platform": platform.platform(),
-        **seen,
-    }
+    return {"cores": os.cpu_count(), "platform": platform.platform(), **asdict(interpreter())}
 
 
 def interpreter_name(python: str) -> str:
@@ -76,10 +83,10 @@ def gil_enabled() -> bool:
     return bool(getattr(sys, "_is_gil_enabled", lambda: True)())
 
 
-def describe(seen: dict[str, Any]) -> str:
+def describe(seen: Interpreter) -> str:
     """'Python 3.13.15t, GIL off', with a warning when a free-threaded build has its GIL on."""
-    text = f"Python {seen['python']}, GIL {'on' if seen['gil_enabled'] else 'off'}"
-    if seen["free_threaded_build"] and seen["gil_enabled"]:
+    text = f"Python {seen.python}, GIL {'on' if seen.gil_enabled else 'off'}"
+    if seen.free_threaded_build and seen.gil_enabled:
         text += (
             " (turned back on at run time: an extension module does not support running "
             "without it; PYTHON_GIL=0 forces it off)"

@@ -19,6 +19,7 @@ from report.page import esc, fmt, local_href, page, read_json, write_page
 from report.run_report import REPORT_FILE
 from report.timeline import COMPARE_RESOLUTION, read_timeline
 from report.verdicts import describe
+from runfolder.summary import SUMMARY_FILE, read_summary
 
 VERDICT_CLASS = {"holds": "good", "holds with a caveat": "warn", "fails": "bad"}
 
@@ -129,11 +130,13 @@ def _claim_8_runs(folder: Path, findings: list[dict[str, Any]]) -> list[dict[str
     runs = []
     for name, run in chosen.items():
         run_dir = folder / "runs" / Path(str(run.get("run_dir", ""))).name
-        summary = read_json(run_dir / "summary.json")
-        timeline = read_timeline(run_dir, summary, COMPARE_RESOLUTION) if summary else None
+        if not (run_dir / SUMMARY_FILE).is_file():
+            return []
+        summary = read_summary(run_dir)
+        timeline = read_timeline(run_dir, summary, COMPARE_RESOLUTION)
         if timeline is None:
             return []
-        wall = fmt(summary.get("wall_s"), 2)
+        wall = fmt(summary.wall_s, 2)
         label = f"asyncio crawl, {name}: {wall} s, at most {fmt(run.get('in_flight'), 0)} in flight"
         runs.append({"key": run_dir.name, "label": label, "timeline": timeline})
     return runs if len(runs) == 2 else []

@@ -35,6 +35,7 @@ from report.page import (
 )
 from report.run_report import REPORT_FILE
 from report.timeline import COMPARE_RESOLUTION, read_timeline
+from runfolder.summary import SUMMARY_FILE, read_summary
 
 KNOBS = ("view", "stage", *STAGES, "latency_ms", "concurrency", "resize_workers", "write_workers")
 # The comparisons the rules of thumb are about, most telling first: the GIL on CPU work,
@@ -83,7 +84,7 @@ def _run_folder(compare_dir: Path, run: dict[str, Any]) -> Path | None:
     if not isinstance(run.get("run_dir"), str):
         return None
     folder = compare_dir / "runs" / Path(run["run_dir"]).name
-    return folder if (folder / "summary.json").is_file() else None
+    return folder if (folder / SUMMARY_FILE).is_file() else None
 
 
 def _configurations(
@@ -139,12 +140,14 @@ def _compare_data(configurations: list[Configuration]) -> dict[str, Any]:
     runs = []
     for configuration in configurations:
         folder = configuration.folder
-        summary = read_json(folder / "summary.json") if folder else {}
+        timeline = (
+            read_timeline(folder, read_summary(folder), COMPARE_RESOLUTION) if folder else None
+        )
         runs.append(
             {
                 "key": folder.name if folder else str(configuration.row.get("label")),
                 "label": _label(configuration),
-                "timeline": read_timeline(folder, summary, COMPARE_RESOLUTION) if folder else None,
+                "timeline": timeline,
             }
         )
     return {"runs": runs, "pair": list(default_pair([c.row for c in configurations]))}

@@ -11,7 +11,7 @@ Data flow of write_run_report(run_dir):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -24,12 +24,13 @@ from report.page import (
     megabytes,
     number,
     page,
-    read_json,
     read_rows,
-    stage_names,
     write_page,
 )
 from report.timeline import read_timeline
+from runfolder.contract import as_data
+from runfolder.resume import RUN_INFO, RunInfo, read_run_info
+from runfolder.summary import SUMMARY_FILE, Summary, read_summary
 
 REPORT_FILE = "report.html"
 GALLERY_MAX = 240
@@ -37,8 +38,6 @@ FAILED_MAX = 200
 EXAMPLES_PER_KIND = 3
 MESSAGE_CHARS = 300  # a traceback-sized message is cut in the table; its title has more
 BOX_PX = 128  # the gallery shows each thumbnail within this square
-CARD_LABELS = {"peak_rss_mb": "peak memory, MB (process tree)"}
-KNOWN_KEYS = {"counts", "cpu_s", "wall_s", "loop_lag", "digest", "interrupted", "stopped_by"}
 
 
 @dataclass
@@ -106,17 +105,19 @@ class Findings:
 def write_run_report(run_dir: Path) -> Path:
     """Write run_dir/report.html from the run's own files; return its path."""
     run_dir = Path(run_dir)
-    summary = read_json(run_dir / "summary.json")
-    run_info = read_json(run_dir / "run.json")
-    findings = _scan(run_dir, _gallery_size(run_info))
+    # A crawl writes run.json first and summary.json last; a stage alone writes no run.json.
+    run_info = read_run_info(run_dir) if (run_dir / RUN_INFO).exists() else None
+    summary = read_summary(run_dir) if (run_dir / SUMMARY_FILE).exists() else None
+    findings = _scan(run_dir, _gallery_size(run_info.config.sizes) if run_info else None)
     timeline = read_timeline(run_dir, summary)
-    start_url = str(summary.get("start_url") or run_info.get("start_url") or run_dir.name)
+    start_url = (run_info and run_info.config.start_url) or (summary and summary.start_url)
+    start_url = start_url or run_dir.name
     body = "\n".join(
         [
             _header(run_dir, summary, start_url),
             _timeline_section(timeline),
-            _summary_section(summary, findings, timeline),
-            _options_section(run_info),
+            _summary_section(summary, findings, timeline) if summary else "",
+            _options_section(run_info) if run_info else "",
             _gallery_section(findings),
             _failed_section(findings),
         ]
@@ -140,12 +141,8 @@ def _scan(run_dir: Path, size: str | None) -> Findings:
     return findings
 
 
-def _gallery_size(run_info: dict[str, Any]) -> str | None:
+def _gallery_size(sizes: tuple[int, ...]) -> str | None:
     """The thumbnail size the gallery shows: the smallest that fills its box."""
-    options = run_info.get("options") if isinstance(run_info.get("options"), dict) else {}
-    sizes = options.get("sizes")
-    if not isinstance(sizes, list) or not sizes:
-        return None  # decided per image from its own thumbnails
     return _smallest_fit({str(size): None for size in sizes})
 
 
@@ -157,18 +154,14 @@ def _smallest_fit(thumbs: dict[str, Any]) -> str | None:
     return None if chosen is None else str(chosen)
 
 
-def _header(run_dir: Path, summary: dict[str, Any], start_url: str) -> str:
-    stages = summary.get("stages") if isinstance(summary.get("stages"), dict) else {}
-    models = " · ".join(
-        f"{esc(name)} on {esc(stages[name].get('model', '?'))}"
-        for name in stage_names(stages)
-        if isinstance(stages[name], dict)
-    )
+def _header(run_dir: Path, summary: Summary | None, start_url: str) -> str:
+    stages = summary.stages if summary else {}
+    models = " · ".join(f"{esc(name)} on {esc(row.model)}" for name, row in stages.items())
     banners = ""
-    if summary.get("interrupted"):
+    if summary and summary.interrupted:
         banners += '<p class="banner warn">Interrupted: the counts below are partial.</p>'
-    if summary.get("stopped_by"):
-        banners += f'<p class="banner bad">Stopped: {esc(summary["stopped_by"])}</p>'
+    if summary and summary.stopped_by:
+        banners += f'<p class="banner bad">Stopped: {esc(summary.stopped_by)}</p>'
     if not summary:
         banners += '<p class="banner bad">This run has no summary.json (it did not finish).</p>'
     return (
@@ -196,9 +189,7 @@ def _timeline_section(timeline: dict[str, Any] | None) -> str:
     )
 
 
-def _summary_section(
-    summary: dict[str, Any], findings: Findings, timeline: dict[str, Any] | None
-) -> str:
+def _summary_section(summary: Summary, findings: Findings, timeline: dict[str, Any] | None) -> str:
     return (
         '<section id="summary"><h2>Summary</h2>'
         f"{_cards(summary)}{_stage_table(summary, timeline)}{_errors(summary, findings)}"
@@ -206,39 +197,24 @@ def _summary_section(
     )
 
 
-def _cards(summary: dict[str, Any]) -> str:
-    counts = summary.get("counts") if isinstance(summary.get("counts"), dict) else {}
-    wall, cpu = number(summary.get("wall_s")), number(summary.get("cpu_s"))
-    lag = summary.get("loop_lag") if isinstance(summary.get("loop_lag"), dict) else {}
+def _cards(summary: Summary) -> str:
+    counts, wall, cpu, lag = summary.counts, summary.wall_s, summary.cpu_s, summary.loop_lag
     cards = [
-        (fmt(counts.get("pages")), f"pages ({fmt(counts.get('pages_failed'))} failed)"),
-        (fmt(counts.get("images")), f"images ({fmt(counts.get('images_failed'))} failed)"),
-        (fmt(counts.get("thumbnails")), "thumbnails"),
-        (megabytes(counts.get("bytes")), "downloaded"),
+        (fmt(counts.pages), f"pages ({fmt(counts.pages_failed)} failed)"),
+        (fmt(counts.images), f"images ({fmt(counts.images_failed)} failed)"),
+        (fmt(counts.thumbnails), "thumbnails"),
+        (megabytes(counts.bytes), "downloaded"),
         (fmt(wall, 2, "s"), "wall time"),
         (fmt(cpu, 2, "s"), "CPU time (user + system)"),
         (fmt(cpu / wall if wall else None, 2), "cores used (CPU ÷ wall)"),
-        (
-            fmt(lag.get("max_ms"), 0, "ms"),
-            f"event-loop lag max (p99 {fmt(lag.get('p99_ms'), 0, 'ms')})",
-        ),
+        (fmt(lag.max_ms, 0, "ms"), f"event-loop lag max (p99 {fmt(lag.p99_ms, 0, 'ms')})"),
     ]
-    cards += _extra_cards(summary)
     items = "".join(
         f'<div class="card"><div class="value">{esc(value) or "-"}</div>'
         f'<div class="label">{esc(label)}</div></div>'
         for value, label in cards
     )
     return f'<div class="cards">{items}</div>'
-
-
-def _extra_cards(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    """Numbers summary.json has that the cards above do not name (e.g. peak memory)."""
-    return [
-        (fmt(value, 0 if key in CARD_LABELS else 2), CARD_LABELS.get(key, key.replace("_", " ")))
-        for key, value in summary.items()
-        if key not in KNOWN_KEYS and isinstance(value, int | float) and not isinstance(value, bool)
-    ]
 
 
 STAGE_COLUMNS = (
@@ -256,28 +232,21 @@ STAGE_COLUMNS = (
 )
 
 
-def _stage_table(summary: dict[str, Any], timeline: dict[str, Any] | None) -> str:
-    stages = summary.get("stages") if isinstance(summary.get("stages"), dict) else {}
+def _stage_table(summary: Summary, timeline: dict[str, Any] | None) -> str:
     lanes = (
         {stage["stage"]: len(stage["lanes"]) for stage in timeline["stages"]} if timeline else {}
     )
     rows = []
-    known = {key for key, _ in STAGE_COLUMNS}
-    extra = sorted({key for row in stages.values() if isinstance(row, dict) for key in row} - known)
-    for name in stage_names(stages):
-        row = stages[name] if isinstance(stages[name], dict) else {}
-        wall = number(row.get("wall_s"))
+    for name, row in summary.stages.items():
         values = {
-            **row,
+            **asdict(row),
             "lanes": lanes.get(name),
-            "busy_per_wall": number(row.get("busy_s")) / wall if wall else None,
+            "busy_per_wall": row.busy_s / row.wall_s if row.wall_s else None,
         }
-        cells = "".join(_cell(key, values.get(key)) for key, _ in STAGE_COLUMNS)
-        cells += "".join(_cell(key, row.get(key)) for key in extra)
+        cells = "".join(_cell(key, values[key]) for key, _ in STAGE_COLUMNS)
         dot = f'<i class="stage-dot {esc(name)}"></i>'
         rows.append(f'<tr><td class="text">{dot}{esc(name)}</td>{cells}</tr>')
     heads = "".join(f"<th>{esc(label)}</th>" for _, label in STAGE_COLUMNS)
-    heads += "".join(f"<th>{esc(key.replace('_', ' '))}</th>" for key in extra)
     return (
         f'<h3>Stages</h3><div class="scroll"><table id="stages"><tr><th>stage</th>{heads}</tr>'
         f"{''.join(rows)}</table></div>"
@@ -294,9 +263,8 @@ def _cell(key: str, value: Any) -> str:
     return f"<td>{esc(fmt(value, digits))}</td>"
 
 
-def _errors(summary: dict[str, Any], findings: Findings) -> str:
-    counts = summary.get("errors") if isinstance(summary.get("errors"), dict) else {}
-    counts = counts or findings.error_counts
+def _errors(summary: Summary, findings: Findings) -> str:
+    counts = summary.errors or findings.error_counts
     if not counts:
         return "<h3>Errors</h3><p>None.</p>"
     rows = []
@@ -316,25 +284,38 @@ def _errors(summary: dict[str, Any], findings: Findings) -> str:
     )
 
 
-def _skipped(summary: dict[str, Any]) -> str:
-    skipped = summary.get("skipped") if isinstance(summary.get("skipped"), dict) else {}
-    reasons = ", ".join(f"{esc(reason)} {esc(fmt(count))}" for reason, count in skipped.items())
-    digest = f"<p>digest <code>{esc(summary['digest'])}</code></p>" if summary.get("digest") else ""
-    return f"<p>skipped: {reasons or 'nothing'}</p>{digest}"
+def _skipped(summary: Summary) -> str:
+    reasons = ", ".join(
+        f"{esc(reason)} {esc(fmt(count))}" for reason, count in summary.skipped.items()
+    )
+    return f"<p>skipped: {reasons or 'nothing'}</p><p>digest <code>{esc(summary.digest)}</code></p>"
 
 
-def _options_section(run_info: dict[str, Any]) -> str:
-    options = run_info.get("options") if isinstance(run_info.get("options"), dict) else {}
-    if not options:
-        return ""
+def _options_section(run_info: RunInfo) -> str:
+    """Every setting of the run, as run.json records it: its configuration, and the local
+    site's when it served one."""
+    settings = {**_flat(as_data(run_info.config))}
+    if run_info.site is not None:
+        settings |= _flat({"site": run_info.site.spec, "serving": run_info.site.serving})
     rows = "".join(
         f'<tr><td class="text">{esc(key)}</td><td class="text">{esc(_plain(value))}</td></tr>'
-        for key, value in options.items()
+        for key, value in settings.items()
     )
     return (
         '<section id="options"><details><summary><b>Options of this run</b> (run.json)</summary>'
         f"<table>{rows}</table></details></section>"
     )
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings as one level, their names joined by dots (crawling.limits.retries)."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat |= _flat(value, f"{prefix}{key}.")
+        else:
+            flat[prefix + key] = value
+    return flat
 
 
 def _plain(value: Any) -> str:

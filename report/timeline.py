@@ -15,14 +15,15 @@ from typing import Any
 
 from config import STAGES
 from report.page import number, read_rows, stage_names
-from runfolder.timeline import TIMELINE_FILE
+from runfolder.summary import StageRow, Summary
+from runfolder.timeline import TIMELINE_FILE, Lane
 
 RUN_RESOLUTION = 20_000  # grid steps across the run: finer than any screen is wide
 COMPARE_RESOLUTION = 3_000  # compare embeds many runs: coarser, still finer than the page
 
 
 @dataclass
-class Lane:
+class DrawnLane:
     """One worker's busy time: bars as flat [start, end, start, end, ...] grid steps."""
 
     lane: int
@@ -80,23 +81,24 @@ def _merged(bars: list[int]) -> list[int]:
 
 
 def read_timeline(
-    run_dir: Path, summary: dict[str, Any], resolution: int = RUN_RESOLUTION
+    run_dir: Path, summary: Summary | None, resolution: int = RUN_RESOLUTION
 ) -> dict[str, Any] | None:
-    """The run's timeline as JSON-ready data for the page, or None if it has none."""
-    info = summary.get("timeline") if isinstance(summary.get("timeline"), dict) else {}
+    """The run's timeline as JSON-ready data for the page, or None if it has none (a run
+    without a summary, one that did not finish, still shows the spans it wrote)."""
+    info = summary and summary.timeline
     # Only a file name is taken from the summary: never a path out of the run folder.
-    path = run_dir / Path(str(info.get("file") or TIMELINE_FILE)).name
+    path = run_dir / Path(info.file if info else TIMELINE_FILE).name
     if not path.is_file():
         return None
-    wall_s = max(number(summary.get("wall_s")), 1e-3)
+    wall_s = max(summary.wall_s if summary else 0.0, 1e-3)
     unit = wall_s / resolution
-    stages = summary.get("stages") if isinstance(summary.get("stages"), dict) else {}
-    lanes = _declared_lanes(info.get("lanes"), list(stages) or list(STAGES))
+    stages = summary.stages if summary else {}
+    lanes = _declared_lanes(info.lanes if info else {}, list(stages) or list(STAGES))
     end_s = wall_s
     for stage, lane_id, start, end, ok in _spans(path):
         lane = lanes.setdefault(stage, {}).get(lane_id)
         if lane is None:  # a span on a lane summary.json does not name: still show it
-            lane = lanes[stage][lane_id] = Lane(lane_id, f"lane {lane_id}", "unknown")
+            lane = lanes[stage][lane_id] = DrawnLane(lane_id, f"lane {lane_id}", "unknown")
         lane.add(math.floor(start / unit), math.ceil(end / unit), ok, end - start)
         end_s = max(end_s, end)
     return {
@@ -106,19 +108,15 @@ def read_timeline(
     }
 
 
-def _declared_lanes(declared: Any, ran: list[str]) -> dict[str, dict[int, Lane]]:
+def _declared_lanes(
+    declared: dict[str, tuple[Lane, ...]], ran: list[str]
+) -> dict[str, dict[int, DrawnLane]]:
     """summary.json's lanes by stage and lane number (every worker, even one without spans),
     with a row for every stage that ran (a stage alone: only its own)."""
-    lanes: dict[str, dict[int, Lane]] = {str(name): {} for name in ran}
-    if not isinstance(declared, dict):
-        return lanes
+    lanes: dict[str, dict[int, DrawnLane]] = {name: {} for name in ran}
     for stage, entries in declared.items():
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict) and isinstance(entry.get("lane"), int):
-                lane = entry["lane"]
-                label = str(entry.get("label") or f"lane {lane}")
-                kind = str(entry.get("kind") or "unknown")
-                lanes.setdefault(str(stage), {})[lane] = Lane(lane, label, kind)
+        for entry in entries:
+            lanes.setdefault(stage, {})[entry.lane] = DrawnLane(entry.lane, entry.label, entry.kind)
     return lanes
 
 
@@ -134,17 +132,16 @@ def _spans(path: Path) -> Any:
         yield str(row.get("stage")), lane, start, end, row.get("ok") is not False
 
 
-def _stage_data(name: str, lanes: dict[int, Lane], stats: Any) -> dict[str, Any]:
+def _stage_data(name: str, lanes: dict[int, DrawnLane], row: StageRow | None) -> dict[str, Any]:
     """One stage's header facts and its lanes, in a natural order (slot 2 before slot 10)."""
-    stats = stats if isinstance(stats, dict) else {}
     ordered = sorted(lanes.values(), key=lambda lane: _natural(lane.label))
     spans = [lane.as_data() for lane in ordered]
     return {
         "stage": name,
-        "model": str(stats.get("model") or ""),
-        "workers": int(number(stats.get("workers"))),
-        "start": number(stats.get("start_s"), 0.0),
-        "end": number(stats.get("end_s"), 0.0),
+        "model": row.model if row else "",
+        "workers": row.workers if row else 0,
+        "start": row.start_s if row else 0.0,
+        "end": row.end_s if row else 0.0,
         "spans": sum(lane.spans for lane in ordered),
         "lanes": spans,
     }

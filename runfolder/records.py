@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from crawler.pages import Page
 from errors import ErrorInfo
-from processing.files import sha256_hex, write_atomic
+from processing.files import sha256_hex
 from processing.thumbnails import ImageResult
 from stats import Stats
 
@@ -116,11 +116,6 @@ class RunRecorder:
     def _add_to_digest(self, line: str) -> None:
         value = int.from_bytes(hashlib.sha256(line.encode()).digest(), "big")
         self._digest = (self._digest + value) % DIGEST_MODULUS
-
-    def write_summary(self, summary: dict[str, Any]) -> None:
-        """Write summary.json atomically."""
-        data = json.dumps(summary, indent=2, sort_keys=True).encode()
-        write_atomic(self.run_dir / "summary.json", data)
 
     def close(self) -> None:
         """Flush and close the JSON Lines files."""

@@ -1,10 +1,11 @@
 """Resume an interrupted run: what its files say was done, carried into the new run.
 
 Data flow of `crawl --resume DIR`:
-1. run.json, written when the run began, gives the start URL, every option that changes what
-   the run produces (limits, sizes, analysis, the local site's seed, size and knobs) and the
-   local site's port (served on the same port again, so every URL means the same thing).
-   Models and worker counts may change: they never change the outputs.
+1. run.json, written when the run began, holds its RunConfig and the local site it served
+   (what defines the site, and its port: served on the same port again, so every URL means
+   the same thing). config.resumed() keeps from it everything that changes what the run
+   produces; models, workers, the loop and the timeline come from the new command line
+   (they never change the outputs).
 2. pages.jsonl and images.jsonl are read back; a last line cut off by a hard kill is removed
    from the file first, so new lines never follow a broken one.
 3. The recorder counts every row again, so counts and digest cover the whole run.
@@ -17,35 +18,36 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
+from config import RunConfig
 from crawler.pages import Page
 from errors import ErrorInfo, ErrorKind
 from processing.files import write_atomic
+from runfolder.contract import ContractError, read_file, write_file
 
 RUN_INFO = "run.json"
-# The options that change what a run produces: a resumed run takes them from run.json.
-RESULT_OPTIONS = (
-    "max_pages",
-    "max_depth",
-    "max_bytes",
-    "timeout",
-    "retries",
-    "max_redirects",
-    "max_per_host",
-    "rate",
-    "ignore_robots",
-    "sizes",
-    "analysis",
-    "site_pages",
-    "site_images",
-    "seed",
-    "profile",
-    "latency_ms",
-    "jitter_ms",
-    "error_rate",
-)
+
+
+@dataclass(frozen=True)
+class LocalSite:
+    """The local test site a run crawled, as the test site's own SiteSpec and ServeOptions
+    write themselves (the run folder does not know the test site), its port included."""
+
+    spec: dict[str, Any]
+    serving: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """run.json: how a run started, for report.html and for a later --resume."""
+
+    SCHEMA: ClassVar[int] = 1
+
+    config: RunConfig
+    site: LocalSite | None  # None: a site on the web
 
 
 class Done(NamedTuple):
@@ -55,17 +57,18 @@ class Done(NamedTuple):
     images: list[dict[str, Any]]
 
 
-def write_run_info(run_dir: Path, info: dict[str, Any]) -> None:
-    """Record how the run was started, for a later --resume."""
-    write_atomic(run_dir / RUN_INFO, json.dumps(info, indent=2).encode())
+def write_run_info(info: RunInfo) -> None:
+    """Record how the run was started in its folder's run.json."""
+    write_file(info.config.run_dir / RUN_INFO, info)
 
 
-def read_run_info(run_dir: Path) -> dict[str, Any]:
-    """Read run.json; raise ValueError when run_dir is not a run folder."""
+def read_run_info(run_dir: Path) -> RunInfo:
+    """Read run_dir's run.json; a ContractError when run_dir is not a run folder (or one an
+    older version wrote)."""
     try:
-        return json.loads((run_dir / RUN_INFO).read_text())
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{str(run_dir)!r} has no readable {RUN_INFO}: not a run folder") from exc
+        return read_file(RunInfo, run_dir / RUN_INFO)
+    except ContractError as exc:
+        raise ContractError(f"{str(run_dir)!r} is not a run folder: {exc}") from None
 
 
 # The fields every record line has: a line without them is damaged.

@@ -17,12 +17,31 @@ import os
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from spans import HOST, Span
 
 TIMELINE_FILE = "timeline.jsonl"
+
+
+@dataclass(frozen=True)
+class Lane:
+    """summary.json's name for a worker: its lane number within its stage, label and kind."""
+
+    lane: int
+    label: str
+    kind: str  # task, loop, thread or process
+
+
+@dataclass(frozen=True)
+class TimelineInfo:
+    """summary.json's "timeline": the file, its span count and each stage's lanes."""
+
+    file: str
+    spans: int
+    lanes: dict[str, tuple[Lane, ...]]
 
 
 class LaneRow(NamedTuple):
@@ -76,7 +95,7 @@ class Timeline:
         self._file: IO[str] | None = open(run_dir / TIMELINE_FILE, "w", encoding="utf-8")  # noqa: SIM115  closed in close()
         self._pid = os.getpid()
         self._loop_thread = threading.get_ident()
-        self._lanes: dict[str, dict[tuple[str, int | str], dict[str, Any]]] = {}
+        self._lanes: dict[str, dict[tuple[str, int | str], Lane]] = {}
         self.spans = 0
         self._tap: Tap | None = None
 
@@ -115,19 +134,19 @@ class Timeline:
             with contextlib.suppress(OSError):
                 file.close()
 
-    def describe(self) -> dict[str, Any]:
-        """summary.json's "timeline": the file, the span count and each stage's lanes."""
-        lanes = {stage: list(by_worker.values()) for stage, by_worker in self._lanes.items()}
-        return {"file": TIMELINE_FILE, "spans": self.spans, "lanes": lanes}
+    def describe(self) -> TimelineInfo:
+        """summary.json's "timeline"."""
+        lanes = {stage: tuple(by_worker.values()) for stage, by_worker in self._lanes.items()}
+        return TimelineInfo(TIMELINE_FILE, self.spans, lanes)
 
     def _lane(self, stage: str, span: Span) -> int:
         lanes = self._lanes.setdefault(stage, {})
         key = self._worker(span)
         if key not in lanes:
-            lanes[key] = {"lane": len(lanes), "label": _label(key, lanes), "kind": key[0]}
+            lanes[key] = Lane(len(lanes), _label(key, lanes), key[0])
             if self._tap is not None:
                 self._tap.lanes.append(_lane_row(stage, key, lanes[key]))
-        return lanes[key]["lane"]
+        return lanes[key].lane
 
     def _worker(self, span: Span) -> tuple[str, int | str]:
         """Which worker made span: its kind and its id."""
@@ -142,14 +161,14 @@ class Timeline:
         return "thread", span.thread
 
 
-def _lane_row(stage: str, key: tuple[str, int | str], lane: dict[str, Any]) -> LaneRow:
-    return LaneRow(stage, lane["lane"], lane["label"], key[0], key[1])
+def _lane_row(stage: str, key: tuple[str, int | str], lane: Lane) -> LaneRow:
+    return LaneRow(stage, lane.lane, lane.label, key[0], key[1])
 
 
-def _label(key: tuple[str, int | str], lanes: dict[tuple[str, int | str], dict[str, Any]]) -> str:
+def _label(key: tuple[str, int | str], lanes: dict[tuple[str, int | str], Lane]) -> str:
     kind, ident = key
     if kind == "thread":  # thread idents are long and meaningless: number them instead
-        return f"thread {1 + sum(lane['kind'] == 'thread' for lane in lanes.values())}"
+        return f"thread {1 + sum(lane.kind == 'thread' for lane in lanes.values())}"
     return {"task": f"task slot {ident}", "process": f"process {ident}"}.get(
         kind, "event-loop thread"
     )

@@ -14,13 +14,13 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from config import RunConfig
 from measure.looplag import LoopLag
 from measure.process import cpu_seconds
+from runfolder.contract import write_file
 from runfolder.records import RunRecorder
-from runfolder.summary import build_summary
+from runfolder.summary import SUMMARY_FILE, Summary, build_summary
 from runfolder.timeline import Timeline
 from stats import Stats
 
@@ -50,9 +50,11 @@ async def measured(
         stats.set("timeline", timeline and timeline.describe())
 
 
-def finish(config: RunConfig, stats: Stats, recorder: RunRecorder, **extra: Any) -> dict[str, Any]:
-    """Write summary.json, with the digest and extra, and return it."""
+def finish(
+    config: RunConfig, stats: Stats, recorder: RunRecorder, alone: str | None = None
+) -> Summary:
+    """Write summary.json, with the digest, and return it; alone names a stage run alone."""
     stats.set("digest", recorder.digest())
-    summary = {**build_summary(config, stats), **extra}
-    recorder.write_summary(summary)
+    summary = build_summary(config, stats, alone)
+    write_file(config.run_dir / SUMMARY_FILE, summary)
     return summary

@@ -1,5 +1,6 @@
-"""A run's configuration and its command line: every field survives the trip to a child
-process (configuration -> arguments -> configuration), so compare never forgets an option."""
+"""A run's configuration, its command line and run.json: every field survives the trip to a
+child process (configuration -> arguments -> configuration), so compare never forgets an
+option, and the trip through run.json, so a resumed run keeps every one."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import click
 
 from cli.commands import crawl
 from cli.options import config_from_options, site_options
-from config import DEFAULT_STAGES, STAGES, RunConfig, StageConfig, command_line
+from config import DEFAULT_STAGES, STAGES, RunConfig, StageConfig, command_line, resumed
 from crawler.crawl import CrawlSettings
 from crawler.http import FetchLimits
 from models.registry import MODEL_NAMES
+from runfolder.resume import LocalSite, RunInfo, read_run_info, write_run_info
 
 # Fields no command-line option sets: internal tuning, and how a resumed run begins.
 NOT_ON_THE_COMMAND_LINE = {
@@ -113,3 +115,25 @@ def test_every_crawl_option_is_on_the_command_line_or_not_a_config_option() -> N
 def test_every_default_model_is_in_the_registry() -> None:
     assert {stage.model for stage in DEFAULT_STAGES.values()} <= set(MODEL_NAMES)
     assert tuple(DEFAULT_STAGES) == STAGES
+
+
+def test_run_json_gives_back_the_configuration_and_site_it_was_written_from(
+    tmp_path: Path,
+) -> None:
+    site = LocalSite({"pages": 40, "profile": "docs"}, {"latency_ms": 5.0, "port": 8123})
+    info = RunInfo(dataclasses.replace(EVERY_FIELD_CHANGED, run_dir=tmp_path), site)
+    write_run_info(info)
+    assert read_run_info(tmp_path) == info
+
+
+# What changes a run's outputs: a resumed run keeps these from run.json.
+OUTPUT_FIELDS = ("start_url", "crawling.", "sizes", "analysis")
+
+
+def test_a_resumed_run_keeps_what_changes_the_outputs_and_takes_the_rest_from_its_command_line():
+    now = RunConfig("http://127.0.0.1:9/", Path("/somewhere/run"), resume=True)
+    carried = flat(resumed(EVERY_FIELD_CHANGED, now))
+    recorded, new = flat(EVERY_FIELD_CHANGED), flat(now)
+    for name, value in carried.items():
+        source = recorded if name.startswith(OUTPUT_FIELDS) else new
+        assert value == source[name], name

@@ -260,5 +260,5 @@ def test_the_pipeline_crawls_exactly_the_expected_urls(
     assert {row["url"] for row in pages} == site.expected_page_urls(origin)
     assert {row["url"] for row in images} == site.expected_image_urls(origin)
     assert all(row["ok"] for row in images), [row["error"] for row in images if not row["ok"]]
-    assert summary["counts"]["pages_failed"] == 0
-    assert summary["skipped"]["robots"] >= 1
+    assert summary.counts.pages_failed == 0
+    assert summary.skipped["robots"] >= 1

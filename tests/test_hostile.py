@@ -68,8 +68,8 @@ def test_every_trap_is_recorded_and_the_crawl_goes_on(
     assert app[HITS]["/elsewhere"] == 1
     assert set(pages) == set(PAGES)  # nothing else: no mailto:, no malformed URL, no ftp:
     assert outcomes(run_dir / "images.jsonl") == IMAGES
-    assert summary["skipped"]["max_depth"] == 1  # the endless calendar, stopped
-    assert summary["skipped"]["url_too_long"] == 1  # a link of 3,000 characters
+    assert summary.skipped["max_depth"] == 1  # the endless calendar, stopped
+    assert summary.skipped["url_too_long"] == 1  # a link of 3,000 characters
 
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # nothing written beside the run
     records = (run_dir / "pages.jsonl").read_text() + (run_dir / "images.jsonl").read_text()

@@ -18,6 +18,7 @@ LAYERS = (
     {"runfolder"},
     {"models"},
     {"pipeline"},
+    {"stage_alone"},  # one stage of the pipeline by itself, beside it
     {"compare"},
     {"claims"},
     {"report"},

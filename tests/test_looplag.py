@@ -88,9 +88,9 @@ def worst_lag_ms(origin: str, run_dir: Path) -> float:
         crawling=CrawlSettings(max_pages=20),  # every link still admitted, or counted
     )
     summary = asyncio.run(Pipeline(config, Progress(enabled=False)).run())
-    assert summary["counts"]["pages"] == 20
-    assert summary["skipped"]["max_pages"] == INDEX_LINKS - 18
-    return summary["loop_lag"]["max_ms"]
+    assert summary.counts.pages == 20
+    assert summary.skipped["max_pages"] == INDEX_LINKS - 18
+    return summary.loop_lag.max_ms
 
 
 def test_a_page_of_tens_of_thousands_of_links_holds_the_loop_a_fraction_of_its_parse(

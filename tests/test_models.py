@@ -159,14 +159,14 @@ def test_the_timeline_draws_one_lane_per_worker_that_did_the_work(
     )
     results.pop()
     timeline.close()
-    lanes = timeline.describe()["lanes"]["test"]
-    assert {lane["kind"] for lane in lanes} == {kind}
+    lanes = timeline.describe().lanes["test"]
+    assert {lane.kind for lane in lanes} == {kind}
     assert len(lanes) == len({(r.pid, r.thread) for r in results})
     if kind == "process":
-        assert {lane["label"] for lane in lanes} == {f"process {r.pid}" for r in results}
+        assert {lane.label for lane in lanes} == {f"process {r.pid}" for r in results}
     spans = [json.loads(line) for line in (tmp_path / TIMELINE_FILE).read_text().splitlines()]
-    assert len(spans) == 9 == timeline.describe()["spans"]
-    assert {span["lane"] for span in spans} == {lane["lane"] for lane in lanes}
+    assert len(spans) == 9 == timeline.describe().spans
+    assert {span["lane"] for span in spans} == {lane.lane for lane in lanes}
     assert all(0 <= span["start"] < span["end"] and span["ok"] for span in spans)
 
 
@@ -187,7 +187,7 @@ def test_a_watched_timeline_hands_on_every_lane_and_only_its_latest_spans(tmp_pa
     ]
     assert [(span.lane, span.ok) for span in spans] == [(1, True), (2, False), (2, False)]
     assert tap.take() == ([], [])
-    assert timeline.describe()["spans"] == 6  # the file still has every one
+    assert timeline.describe().spans == 6  # the file still has every one
 
 
 def test_sequential_uses_one_worker_whatever_is_asked() -> None:

@@ -18,6 +18,7 @@ from crawler.http import FetchLimits
 from measure.progress import Progress
 from models.registry import MODELS, models_for
 from pipeline import Pipeline
+from runfolder.summary import Summary, read_summary
 from tests.conftest import MiniSite, photo_bytes, serving
 
 DEFAULTS = {"crawl": "asyncio", "write": "threads", "resize": "processes"}
@@ -90,59 +91,61 @@ def files_of(run_dir: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def reference(small_site: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+def reference(small_site: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Summary, Path]:
     run_dir = tmp_path_factory.mktemp("reference") / "run"
     return run(small_site, run_dir, DEFAULTS), run_dir
 
 
-def test_the_default_run_finds_everything(reference: tuple[dict, Path]) -> None:
+def test_the_default_run_finds_everything(reference: tuple[Summary, Path]) -> None:
     summary, run_dir = reference
-    assert summary["counts"]["pages"] == 12
-    assert summary["counts"]["images"] == 10
-    assert summary["errors"] == {"undecodable": 1}
-    assert summary["counts"]["thumbnails"] == 2 * 9
+    assert summary.counts.pages == 12
+    assert summary.counts.images == 10
+    assert summary.errors == {"undecodable": 1}
+    assert summary.counts.thumbnails == 2 * 9
     assert len(files_of(run_dir)) == 10 + 2 * 9
     assert not list(run_dir.rglob(".tmp-*"))
     assert_timeline_shows_the_models(summary, DEFAULTS)
+    assert read_summary(run_dir) == summary  # summary.json gives back what the run returned
 
 
 @pytest.mark.parametrize(
     "models", SINGLE_SWAPS + MIXED, ids=lambda m: "-".join(f"{k}={v}" for k, v in m.items())
 )
 def test_every_model_produces_identical_outputs(
-    small_site: str, reference: tuple[dict, Path], tmp_path: Path, models: dict[str, str]
+    small_site: str, reference: tuple[Summary, Path], tmp_path: Path, models: dict[str, str]
 ) -> None:
     expected, expected_dir = reference
     summary = run(small_site, tmp_path / "run", models)
-    assert summary["digest"] == expected["digest"]
-    assert summary["counts"] == expected["counts"]
+    assert summary.digest == expected.digest
+    assert summary.counts == expected.counts
     assert files_of(tmp_path / "run") == files_of(expected_dir)
-    assert {name: row["model"] for name, row in summary["stages"].items()} == models
+    assert {name: row.model for name, row in summary.stages.items()} == models
     assert_timeline_shows_the_models(summary, models)
 
 
 LANE_KINDS = {"threads": "thread", "sequential": "thread", "processes": "process"}
 
 
-def assert_timeline_shows_the_models(summary: dict, models: dict[str, str]) -> None:
+def assert_timeline_shows_the_models(summary: Summary, models: dict[str, str]) -> None:
     """Each stage's lanes are the workers its model promises: task slots for the asyncio
     crawl, the loop thread for asyncio work, threads, or processes; no more than asked."""
-    timeline = summary["timeline"]
-    assert timeline["spans"] == sum(row["items"] for row in summary["stages"].values())
+    timeline = summary.timeline
+    assert timeline is not None
+    assert timeline.spans == sum(row.items for row in summary.stages.values())
     for stage, model in models.items():
         kind = "task" if stage == "crawl" else "loop"
-        kinds = {lane["kind"] for lane in timeline["lanes"][stage]}
+        kinds = {lane.kind for lane in timeline.lanes[stage]}
         assert kinds == {LANE_KINDS.get(model, kind)}, stage
-        assert len(timeline["lanes"][stage]) <= summary["stages"][stage]["workers"]
+        assert len(timeline.lanes[stage]) <= summary.stages[stage].workers
 
 
-def test_stages_overlap_in_time(reference: tuple[dict, Path]) -> None:
+def test_stages_overlap_in_time(reference: tuple[Summary, Path]) -> None:
     summary, run_dir = reference
     images = [json.loads(line) for line in (run_dir / "images.jsonl").read_text().splitlines()]
     assert len(images) == 10
-    crawl, write, resize = (summary["stages"][name] for name in ("crawl", "write", "resize"))
-    assert write["start_s"] < crawl["end_s"]
-    assert resize["start_s"] < crawl["end_s"]  # thumbnails were made while pages were fetched
+    crawl, write, resize = (summary.stages[name] for name in ("crawl", "write", "resize"))
+    assert write.start_s < crawl.end_s
+    assert resize.start_s < crawl.end_s  # thumbnails were made while pages were fetched
 
 
 def test_the_analysis_step_gives_the_same_colours_on_threads_and_processes(
@@ -152,12 +155,12 @@ def test_the_analysis_step_gives_the_same_colours_on_threads_and_processes(
         model: run(small_site, tmp_path / model, {**DEFAULTS, "resize": model}, analysis=True)
         for model in ("threads", "processes")
     }
-    assert runs["threads"]["digest"] == runs["processes"]["digest"]
+    assert runs["threads"].digest == runs["processes"].digest
     rows = [json.loads(line) for line in (tmp_path / "threads" / "images.jsonl").open()]
     assert sum(bool(row["colours"]) for row in rows) == 9  # every decodable image
 
 
-async def run_watching_queues(pipeline: Pipeline) -> tuple[dict[str, int], dict]:
+async def run_watching_queues(pipeline: Pipeline) -> tuple[dict[str, int], Summary]:
     """Run the pipeline while noting the most items each queue between stages ever held."""
     peaks = {"to_write": 0, "to_resize": 0}
 
@@ -193,6 +196,6 @@ def test_a_fast_stage_waits_for_a_slow_one_instead_of_piling_up(tmp_path: Path) 
     with serving(site.app) as origin:
         pipeline = Pipeline(replace(config, start_url=f"{origin}/"), Progress(enabled=False))
         peaks, summary = asyncio.run(run_watching_queues(pipeline))
-    assert summary["counts"]["thumbnails"] == 12  # every image made it through
+    assert summary.counts.thumbnails == 12  # every image made it through
     # Each queue filled up to its bound, and the stage before it waited there.
     assert peaks == {"to_write": 2, "to_resize": 2}

@@ -12,6 +12,7 @@ import pytest
 
 from crawler.http import Response, http_error
 from crawler.robots import Robots
+from runfolder.resume import read_run_info
 from tests.conftest import MiniSite, crawl_command, serving
 from tests.test_crawl import crawl
 
@@ -165,6 +166,6 @@ def test_ignore_robots_is_explicit_and_recorded(tmp_path: Path) -> None:
     assert obeyed["counts"]["pages"] == 1 and obeyed["politeness"]["robots"] == "obeyed"
     assert ignored["counts"]["pages"] == 2 and ignored["politeness"]["robots"] == "ignored"
     assert ignored["politeness"]["crawl_delays"] == {}  # its Crawl-delay is ignored too
-    assert json.loads((runs["ignored"][0] / "run.json").read_text())["options"]["ignore_robots"]
+    assert read_run_info(runs["ignored"][0]).config.crawling.ignore_robots
     assert "robots.txt IGNORED" in runs["ignored"][1]
     assert site.hits["/robots.txt"] == 1  # only the obeying crawl asked for it

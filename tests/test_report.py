@@ -15,6 +15,7 @@ import pytest
 
 from report import run_report, write_run_report
 from report.timeline import read_timeline
+from runfolder.summary import read_summary
 
 # What a hostile record could hold if anything ever let it through: must stay inert text.
 HOSTILE = "</script><script>window.pwned=1</script><b id=\"pwned\" onclick='x'>&amp;"
@@ -114,6 +115,9 @@ def hostile_copy(run_dir: Path, target: Path) -> Path:
     summary["errors"][HOSTILE] = 1
     summary["timeline"]["lanes"]["crawl"][0]["label"] = HOSTILE
     (target / "summary.json").write_text(json.dumps(summary))
+    run_info = json.loads((target / "run.json").read_text())
+    run_info["config"]["start_url"] = summary["start_url"]
+    (target / "run.json").write_text(json.dumps(run_info))
     error = {"kind": HOSTILE, "message": HOSTILE}
     with (target / "images.jsonl").open("a") as file:
         file.write(json.dumps({"url": f"http://x.test/{HOSTILE}", "ok": False, "error": error}))
@@ -142,7 +146,7 @@ def test_the_gallery_is_capped(
 
 
 def test_spans_merge_into_the_same_bars_in_any_order(crawled: Path, tmp_path: Path) -> None:
-    summary = json.loads((crawled / "summary.json").read_text())
+    summary = read_summary(crawled)
     lines = (crawled / "timeline.jsonl").read_text().splitlines()
     shuffled = shutil.copytree(crawled, tmp_path / "shuffled")
     (shuffled / "timeline.jsonl").write_text("\n".join(reversed(lines)) + "\n")

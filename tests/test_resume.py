@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from runfolder.resume import load_done
+from runfolder.resume import load_done, read_run_info
 from tests.conftest import PIPELINE, MiniSite, chain_site, serving
 from tests.conftest import crawl_command as crawl_with
+from tests.test_config import parsed
 from tests.test_interrupt import wait_for_pages
 
 PAGES = 60
@@ -115,18 +116,18 @@ def test_images_that_failed_on_a_full_disk_are_retried_on_resume(tmp_path: Path)
     assert done.pages == [] and (tmp_path / "pages.jsonl").read_text() == ""
 
 
-def test_run_json_keeps_every_option_that_changes_the_outputs(
+def test_run_json_holds_the_runs_configuration_as_its_command_line_built_it(
     site: tuple[MiniSite, str], tmp_path: Path
 ) -> None:
     _, origin = site
     run_dir = tmp_path / "run"
-    subprocess.run(
-        crawl_command(f"{origin}/", "--out", str(run_dir), "--max-depth", "1"),
-        check=True,
-        capture_output=True,
-    )
-    stored = json.loads((run_dir / "run.json").read_text())["options"]
-    assert stored["max_depth"] == 1 and stored["sizes"] == [64]
+    args = [f"{origin}/", "--out", str(run_dir), "--max-depth", "1", "--resize-model", "threads"]
+    args += ["--sizes", "64"]
+    subprocess.run(crawl_command(*args), check=True, capture_output=True)
+    stored = read_run_info(run_dir)
+    assert stored.config == parsed(args)
+    assert stored.config.crawling.max_depth == 1 and stored.config.sizes == (64,)
+    assert stored.site is None  # a site on the web: nothing to serve again
 
 
 def interrupted_run(origin: str, run_dir: Path) -> None:

@@ -65,8 +65,8 @@ def test_exactly_the_reachable_allowed_pages_are_crawled(site: Site, first_run: 
     assert pages == site.expected_page_urls(origin)
     assert not pages & site.private_page_urls(origin)  # robots.txt obeyed
     assert not pages & site.hidden_page_urls(origin)  # links in comments and scripts ignored
-    assert summary["counts"]["pages_failed"] == 0
-    assert summary["skipped"]["robots"] >= 1
+    assert summary.counts.pages_failed == 0
+    assert summary.skipped["robots"] >= 1
 
 
 def test_every_named_image_is_fetched_and_thumbnailed(site: Site, first_run: tuple) -> None:
@@ -108,12 +108,12 @@ def test_a_second_crawl_gives_the_same_digest(
     cache: Path, first_run: tuple, tmp_path: Path
 ) -> None:
     _, again = crawl_site(cache, tmp_path / "run")
-    assert again["digest"] == first_run[1]["digest"]
+    assert again.digest == first_run[1].digest
 
 
 def test_transient_errors_are_retried_to_the_same_outputs(
     cache: Path, first_run: tuple, tmp_path: Path
 ) -> None:
     _, flaky = crawl_site(cache, tmp_path / "run", ServeOptions(error_rate=0.3))
-    assert flaky["digest"] == first_run[1]["digest"]
-    assert flaky["stages"]["crawl"]["items"] == first_run[1]["stages"]["crawl"]["items"]
+    assert flaky.digest == first_run[1].digest
+    assert flaky.stages["crawl"].items == first_run[1].stages["crawl"].items

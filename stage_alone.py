@@ -40,6 +40,7 @@ from processing.originals import ORIGINALS_DIR, Original, Saved
 from processing.thumbnails import THUMBNAILS_DIR, ImageResult, without_thumbnails
 from runfolder.folders import prepare_run_dir
 from runfolder.records import RunRecorder
+from runfolder.summary import Summary
 from runfolder.timeline import Timeline
 from runfolder.window import finish, measured
 from stats import Stats
@@ -70,7 +71,7 @@ class StageAlone:
         self.queues: dict[str, asyncio.Queue[Any]] = {}
         self.executors: dict[str, Executor] = {}
 
-    async def run(self) -> dict[str, Any]:
+    async def run(self) -> Summary:
         """Run the stage over its whole input and return the summary (also summary.json)."""
         run = {"crawl": self._crawl, "write": self._write, "resize": self._resize}[self.stage]
         async with measured(self.stats, self.recorder, self.timeline):
@@ -150,7 +151,7 @@ def run_alone(
     input_dir: Path | None,
     loop: Callable | None,
     watch: Callable[[StageAlone, asyncio.AbstractEventLoop], None] | None = None,
-) -> dict:
+) -> Summary:
     """Run stage alone (see StageAlone) on a new event loop, first handed to watch if given
     (the live view); return its summary."""
     with asyncio.Runner(loop_factory=loop) as runner:
