@@ -12,17 +12,19 @@ Data flow:
    experiment gets one more interleaved round, up to the lab's cap.
 3. The GIL's claims run on the free-threaded lab too, when there is one, with the checks
    only such a run has (one thread without against with the GIL).
-4. claims.json gets one object per claim: id, words, source, verdict, the reasons, every
-   check with its repeats and conditions, and the command that reproduces it; the command
-   line prints them in words (report.verdicts), and the folder gets report.html.
+4. Each claim becomes a Finding: id, words, source, the command that reproduces it, and a
+   Side per interpreter (verdict, the reasons, every check with its repeats and the ones set
+   aside). claims.json is ClaimsFile, written and read back through runfolder.contract; the
+   command line prints the findings in words (report.verdicts), and the folder gets
+   report.html.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from claims.catalogue import BY_NUMBER, Claim
 from claims.chart import CHART_FILE, plot
@@ -30,11 +32,57 @@ from claims.experiments import EXPERIMENTS
 from claims.lab import Lab, Series
 from claims.measures import peak_in_flight, the_stage
 from claims.probes import run_probe
-from claims.verdict import Check, assess, decide
+from claims.verdict import Check, Verdict, assess, decide
 from measure.interpreter import interpreter_name
-from processing.files import write_atomic
+from runfolder.contract import read_file, write_file
 
 CLAIMS_FILE = "claims.json"
+
+
+@dataclass(frozen=True)
+class MedianRun:
+    """The median run of an alternative (claim 8's crawls): its folder and peak in flight."""
+
+    run_dir: str
+    in_flight: int
+
+
+@dataclass(frozen=True)
+class Side:
+    """A claim judged on one interpreter: the verdict, what explains it, every check."""
+
+    verdict: Verdict
+    because: tuple[str, ...]
+    checks: tuple[Check, ...]
+    python: str
+    gil_enabled: bool
+    runs: dict[str, MedianRun] | None  # claim 8's two crawls, drawn on its page
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One claim tested: with the GIL as this interpreter runs it, and without it when a
+    free-threaded interpreter tested it too."""
+
+    id: int
+    claim: str
+    question: str
+    source: str
+    untested: tuple[str, ...]
+    command: str
+    quick: bool
+    here: Side
+    without_gil: Side | None
+
+
+@dataclass(frozen=True)
+class ClaimsFile:
+    """claims.json: the machine the claims were tested on, and one finding per claim."""
+
+    SCHEMA: ClassVar[int] = 1
+
+    machine: dict[str, Any]
+    claims: tuple[Finding, ...]
 
 
 class Experiments:
@@ -75,7 +123,7 @@ class Experiments:
 
 def run_claims(
     lab: Lab, ids: Iterable[int], progress: Callable[[str], None], free: Lab | None = None
-) -> list[dict]:
+) -> list[Finding]:
     """Every asked-for claim's verdict and evidence, measuring each experiment once (and
     again while a check is unsettled and the cap allows); the GIL's claims also on the
     free-threaded lab, when there is one."""
@@ -141,42 +189,36 @@ def _finding(
     free_checks: list[Check] | None,
     here: Experiments,
     without: Experiments | None,
-) -> dict[str, Any]:
-    verdict, because = decide(checks)
+) -> Finding:
     tested_without = free_checks is not None and bool(claim.without_gil)
     quick = " --quick" if here.lab.sizes.quick else ""
-    finding = {
-        "id": claim.number,
-        "claim": claim.words,
-        "question": claim.question,
-        "source": claim.source,
-        "verdict": str(verdict),
-        "because": because,
-        "untested": [claim.untested] if claim.untested and not tested_without else [],
-        "evidence": {"checks": [check.as_json() for check in checks], **here.interpreter},
-        "command": f"python pipeline.py claims --claim {claim.number}{quick}",
-        "quick": here.lab.sizes.quick,
-    }
-    if claim.number == 8:
-        finding["evidence"]["runs"] = _median_runs(here("awaiting"))
-    if free_checks is not None and without is not None:
-        free_verdict, free_because = decide(free_checks)
-        finding["without_gil"] = {
-            "verdict": str(free_verdict),
-            "because": free_because,
-            "checks": [check.as_json() for check in free_checks],
-            **without.interpreter,
-        }
-    return finding
+    runs = _median_runs(here("awaiting")) if claim.number == 8 else None
+    return Finding(
+        id=claim.number,
+        claim=claim.words,
+        question=claim.question,
+        source=claim.source,
+        untested=(claim.untested,) if claim.untested and not tested_without else (),
+        command=f"python pipeline.py claims --claim {claim.number}{quick}",
+        quick=here.lab.sizes.quick,
+        here=_side(checks, here, runs),
+        without_gil=_side(free_checks, without) if free_checks and without else None,
+    )
 
 
-def _median_runs(series: Series) -> dict[str, dict[str, Any]]:
-    """Each alternative's median run (by its stage's time): its folder and peak in flight."""
+def _side(checks: list[Check], experiments: Experiments, runs: Any = None) -> Side:
+    verdict, because = decide(checks)
+    seen = experiments.interpreter
+    return Side(verdict, tuple(because), tuple(checks), seen["python"], seen["gil_enabled"], runs)
+
+
+def _median_runs(series: Series) -> dict[str, MedianRun]:
+    """Each alternative's median run (by its stage's time)."""
     chosen = {}
     for name, runs in series.items():
         ordered = sorted(runs, key=lambda run: the_stage(run)["wall_s"])
         run = ordered[(len(ordered) - 1) // 2]
-        chosen[name] = {"run_dir": run["run_dir"], "in_flight": peak_in_flight(run)}
+        chosen[name] = MedianRun(run["run_dir"], int(peak_in_flight(run)))
     return chosen
 
 
@@ -186,8 +228,12 @@ def _interpreter(python: str) -> dict[str, Any]:
     return {"python": seen["python"], "gil_enabled": seen["gil_enabled"]}
 
 
-def write_claims(folder: Path, findings: list[dict], machine: dict[str, Any]) -> None:
-    """Write claims.json atomically (the machine and one object per claim) and the chart."""
-    document = {"machine": machine, "claims": findings}
-    write_atomic(folder / CLAIMS_FILE, json.dumps(document, indent=2).encode())
+def write_claims(folder: Path, findings: list[Finding], machine: dict[str, Any]) -> None:
+    """Write claims.json atomically and the chart."""
+    write_file(folder / CLAIMS_FILE, ClaimsFile(machine, tuple(findings)))
     plot(findings, folder / CHART_FILE)
+
+
+def read_claims(folder: Path) -> ClaimsFile:
+    """folder's claims.json; a ContractError if it is missing or not a ClaimsFile."""
+    return read_file(ClaimsFile, folder / CLAIMS_FILE)

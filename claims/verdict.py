@@ -97,25 +97,15 @@ class Check:
         """'at least 1.6x' or 'at most 1.3x'."""
         return bound_words(self.at_least, self.at_most, self.unit)
 
-    def as_json(self) -> dict[str, Any]:
-        """The check with its repeats, median, outcome and reason, for claims.json."""
-        bound = {"at_least": self.at_least} if self.at_least is not None else {}
-        bound = bound or {"at_most": self.at_most}
-        median = round(statistics.median(self.values), 4) if self.values else None
-        return {
-            "name": self.name,
-            "values": [round(value, 4) for value in self.values],
-            "median": median,
-            **bound,
-            "outcome": str(self.outcome),
-            "reason": self.reason,
-            "unit": self.unit,
-            "cores": self.cores,
-            "repeats": len(self.values) + len(self.set_aside),
-            "outliers": len(self.values) - len(judged(self.values)),
-            "set_aside": list(self.set_aside),
-            **({"caveat": self.caveat} if self.caveat else {}),
-        }
+    @property
+    def median(self) -> float | None:
+        """The median of the judged repeats (None when none was judged)."""
+        return statistics.median(self.values) if self.values else None
+
+    @property
+    def outliers(self) -> int:
+        """Judged repeats left out as outliers (the lowest and highest fifth, from five)."""
+        return len(self.values) - len(judged(self.values))
 
 
 def assess(

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from claims.chart import CHART_FILE
-from claims.run import CLAIMS_FILE
+from claims.run import ClaimsFile, Finding, Side, read_claims
+from claims.verdict import Verdict
 from report.compare_report_html import timelines_section
-from report.page import esc, fmt, local_href, page, read_json, write_page
+from report.page import esc, fmt, local_href, page, write_page
 from report.run_report import REPORT_FILE
 from report.timeline import COMPARE_RESOLUTION, read_timeline
 from report.verdicts import describe
@@ -27,12 +28,12 @@ VERDICT_CLASS = {"holds": "good", "holds with a caveat": "warn", "fails": "bad"}
 def write_claims_report(folder: Path) -> Path:
     """Write folder/report.html from claims.json; return its path."""
     folder = Path(folder)
-    document = read_json(folder / CLAIMS_FILE)
-    findings = document["claims"]
+    document = read_claims(folder)
+    findings = document.claims
     runs = _claim_8_runs(folder, findings)
     body = "\n".join(
         [
-            _header(document, findings),
+            _header(document),
             _verdicts(findings),
             _chart(folder),
             timelines_section(bool(runs), "Claim 8: awaiting one at a time, against N tasks"),
@@ -42,25 +43,19 @@ def write_claims_report(folder: Path) -> Path:
     return write_page(folder / REPORT_FILE, page("claims report", body, data))
 
 
-def _header(document: dict[str, Any], findings: list[dict[str, Any]]) -> str:
-    machine = document["machine"]
-    seen = findings[0]["evidence"] if findings else {}
-    without = next((f["without_gil"] for f in findings if "without_gil" in f), None)
-    quick = (
-        " · quick: smaller inputs, verdicts less sure" if findings and findings[0]["quick"] else ""
-    )
-    facts = [f"{machine['cores']} cores", f"Python {seen.get('python', '?')} (GIL on)"]
-    if without:
-        facts.append(
-            f"Python {without['python']} (GIL {'on' if without['gil_enabled'] else 'off'})"
-        )
+def _header(document: ClaimsFile) -> str:
+    findings = document.claims
+    sides = [findings[0].here] if findings else []
+    sides += [f.without_gil for f in findings if f.without_gil][:1]
+    quick = " · quick: smaller inputs, verdicts less sure" if findings and findings[0].quick else ""
+    facts = [f"{document.machine['cores']} cores", *(f"{_interpreter(side)}" for side in sides)]
     return (
         f"<header><h1>The rules of thumb, tested here: {len(findings)} claims</h1>"
-        f'<p class="sub">{esc(" · ".join(fact for fact in facts if fact) + quick)}</p></header>'
+        f'<p class="sub">{esc(" · ".join(facts) + quick)}</p></header>'
     )
 
 
-def _verdicts(findings: list[dict[str, Any]]) -> str:
+def _verdicts(findings: tuple[Finding, ...]) -> str:
     cards = "".join(_verdict_card(finding) for finding in findings)
     return (
         f'<section id="verdicts"><h2>Verdicts</h2>{cards}'
@@ -71,44 +66,38 @@ def _verdicts(findings: list[dict[str, Any]]) -> str:
     )
 
 
-def _verdict_card(finding: dict[str, Any]) -> str:
-    sides = [_side(_interpreter(finding["evidence"]), finding)]
-    if "without_gil" in finding:
-        sides.append(_side(_interpreter(finding["without_gil"]), finding["without_gil"]))
-    notes = "".join(f'<p class="note">{esc(str(note))}</p>' for note in finding["untested"])
+def _verdict_card(finding: Finding) -> str:
+    sides = [_side(finding.here)]
+    if finding.without_gil:
+        sides.append(_side(finding.without_gil))
+    notes = "".join(f'<p class="note">{esc(note)}</p>' for note in finding.untested)
     return (
-        f'<article class="claim" id="claim-{esc(finding["id"])}">'
-        f"<h3>{esc(finding['id'])}. {esc(finding['claim'])}</h3>"
-        f'<p class="note">Taught by: {esc(finding.get("source", ""))}</p>'
+        f'<article class="claim" id="claim-{finding.id}">'
+        f"<h3>{finding.id}. {esc(finding.claim)}</h3>"
+        f'<p class="note">Taught by: {esc(finding.source)}</p>'
         f'<div class="sides">{"".join(sides)}</div>{notes}'
-        f"<p><code>{esc(finding['command'])}</code></p></article>"
+        f"<p><code>{esc(finding.command)}</code></p></article>"
     )
 
 
-def _interpreter(seen: dict[str, Any]) -> str:
+def _interpreter(side: Side) -> str:
     """'Python 3.11.7, GIL on'."""
-    return f"Python {seen['python']}, GIL {'on' if seen['gil_enabled'] else 'off'}"
+    return f"Python {side.python}, GIL {'on' if side.gil_enabled else 'off'}"
 
 
-def _side(title: str, found: dict[str, Any]) -> str:
+def _side(side: Side) -> str:
     """One interpreter's verdict with its checks and the reasons beside them."""
-    verdict = str(found["verdict"])
-    checks = found["checks"] if "checks" in found else found["evidence"]["checks"]
     items = "".join(
         f"<li>{esc(describe(check))}"
-        + (
-            f'<br><span class="note">because {esc(check["reason"])}</span>'
-            if check["reason"]
-            else ""
-        )
+        + (f'<br><span class="note">because {esc(check.reason)}</span>' if check.reason else "")
         + "</li>"
-        for check in checks
+        for check in side.checks
     )
-    caveats = found["because"] if verdict == "holds with a caveat" else []
+    caveats = side.because if side.verdict == Verdict.CAVEAT else ()
     said = "".join(f'<p class="note">Caveat: {esc(caveat)}</p>' for caveat in caveats)
     return (
-        f'<div class="gil-side"><h4>{esc(title)}</h4>'
-        f'<p class="verdict {VERDICT_CLASS.get(verdict, "")}">{esc(verdict)}</p>'
+        f'<div class="gil-side"><h4>{esc(_interpreter(side))}</h4>'
+        f'<p class="verdict {VERDICT_CLASS.get(side.verdict, "")}">{esc(side.verdict)}</p>'
         f"<ul>{items}</ul>{said}</div>"
     )
 
@@ -123,13 +112,13 @@ def _chart(folder: Path) -> str:
     return f'<section id="charts"><h2>Chart</h2><p>{image}</p></section>'
 
 
-def _claim_8_runs(folder: Path, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _claim_8_runs(folder: Path, findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
     """The two crawls of claim 8, with their timelines, if their folders are still here."""
-    found = next((f for f in findings if f.get("id") == 8), None)
-    chosen = (found or {}).get("evidence", {}).get("runs") or {}
+    found = next((f for f in findings if f.id == 8), None)
+    chosen = (found.here.runs if found else None) or {}
     runs = []
     for name, run in chosen.items():
-        run_dir = folder / "runs" / Path(str(run.get("run_dir", ""))).name
+        run_dir = folder / "runs" / Path(run.run_dir).name
         if not (run_dir / SUMMARY_FILE).is_file():
             return []
         summary = read_summary(run_dir)
@@ -137,6 +126,6 @@ def _claim_8_runs(folder: Path, findings: list[dict[str, Any]]) -> list[dict[str
         if timeline is None:
             return []
         wall = fmt(summary.wall_s, 2)
-        label = f"asyncio crawl, {name}: {wall} s, at most {fmt(run.get('in_flight'), 0)} in flight"
+        label = f"asyncio crawl, {name}: {wall} s, at most {run.in_flight} in flight"
         runs.append({"key": run_dir.name, "label": label, "timeline": timeline})
     return runs if len(runs) == 2 else []

@@ -85,8 +85,9 @@ def from_file_data(cls: type[T], data: Any) -> T:
     rest = dict(data)
     schema = rest.pop(SCHEMA_KEY, None)
     if schema != cls.SCHEMA:  # type: ignore[attr-defined]
+        reads = cls.SCHEMA  # type: ignore[attr-defined]
         raise ContractError(
-            f"schema {schema}, where this version reads {cls.SCHEMA}"  # type: ignore[attr-defined]
+            f"schema {schema}, where this version reads {reads}: another version wrote it"
         )
     return from_data(cls, rest)
 

@@ -4,7 +4,6 @@ more repeats), then a real quick run of every claim."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -21,7 +20,7 @@ from claims.catalogue import BY_NUMBER, CLAIMS, CONTROL_SCALES, GIL_CLAIMS, Spec
 from claims.experiments import EXPERIMENTS
 from claims.lab import FULL, QUICK, Alternatives, Lab, Series
 from claims.measures import Ratio
-from claims.run import run_claims
+from claims.run import read_claims, run_claims
 from claims.verdict import FREE_MARGIN, Check, Verdict, assess, decide
 from cli import cli
 from cli.commands import FREE_THREADED
@@ -236,27 +235,31 @@ class ScriptedLab(Lab):
         return series
 
 
-def scaling_check(lab: Lab) -> dict[str, Any]:
+def scaling_check(lab: Lab) -> Check:
     finding = run_claims(lab, [6], progress=lambda _: None)[0]
-    return next(c for c in finding["evidence"]["checks"] if c["name"] == PROCESSES_SCALE.name)
+    return next(c for c in finding.here.checks if c.name == PROCESSES_SCALE.name)
+
+
+def repeats(check: Check) -> int:
+    return len(check.values) + len(check.set_aside)
 
 
 def test_a_settled_check_takes_the_base_repeats_only() -> None:
     check = scaling_check(ScriptedLab([1.9]))
-    assert check["repeats"] == FULL.repeats and check["outcome"] == "holds"
+    assert repeats(check) == FULL.repeats and check.outcome == "holds"
 
 
 def test_a_straddling_check_takes_more_repeats_until_one_odd_repeat_is_outvoted() -> None:
     check = scaling_check(ScriptedLab([1.9, 1.5, 1.9, 1.95, 1.85]))
-    assert check["repeats"] == 5 and check["outliers"] == 2
-    assert check["outcome"] == "holds"
+    assert repeats(check) == 5 and check.outliers == 2
+    assert check.outcome == "holds"
 
 
 def test_a_check_that_stays_unsettled_stops_at_the_cap_and_says_so() -> None:
     check = scaling_check(ScriptedLab([1.9, 1.4]))
-    assert check["repeats"] == FULL.max_repeats
-    assert check["outcome"] == "inconclusive"
-    assert check["reason"].startswith("its repeats fall on both sides of its threshold")
+    assert repeats(check) == FULL.max_repeats
+    assert check.outcome == "inconclusive"
+    assert check.reason.startswith("its repeats fall on both sides of its threshold")
 
 
 # A real run.
@@ -271,19 +274,17 @@ def test_a_quick_run_gives_every_claim_a_verdict_its_numbers_and_its_command(
     args = ["claims", "--quick", "--gil-only", "--site-pages", "40", "--site-images", "4"]
     result = CliRunner().invoke(cli, [*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    findings = json.loads((out / "claims.json").read_text())["claims"]
-    assert [finding["id"] for finding in findings] == [claim.number for claim in CLAIMS]
+    findings = read_claims(out).claims
+    assert [finding.id for finding in findings] == [claim.number for claim in CLAIMS]
     for finding in findings:
-        assert finding["verdict"] in set(map(str, Verdict))
-        assert finding["claim"] == BY_NUMBER[finding["id"]].words
-        assert finding["command"] == f"python pipeline.py claims --claim {finding['id']} --quick"
-        assert finding["evidence"]["checks"] and finding["quick"]
-        for check in finding["evidence"]["checks"]:
-            assert QUICK.repeats <= check["repeats"] <= QUICK.max_repeats
-            assert check["outcome"] in set(map(str, Outcome))
-            assert bool(check["reason"]) == (check["outcome"] == "inconclusive")
-    assert not any("without_gil" in finding for finding in findings)  # --gil-only
-    verdicts = {finding["id"]: finding["verdict"] for finding in findings}
+        assert finding.claim == BY_NUMBER[finding.id].words
+        assert finding.command == f"python pipeline.py claims --claim {finding.id} --quick"
+        assert finding.here.checks and finding.quick
+        for check in finding.here.checks:
+            assert QUICK.repeats <= repeats(check) <= QUICK.max_repeats
+            assert bool(check.reason) == (check.outcome == "inconclusive")
+    assert not any(finding.without_gil for finding in findings)  # --gil-only
+    verdicts = {finding.id: finding.here.verdict for finding in findings}
     # Two claims about the world that no load can overturn: waiting overlaps.
     assert verdicts[5] == verdicts[8] == "holds"
     html = (out / "report.html").read_text()
@@ -337,22 +338,21 @@ def test_with_one_core_kept_busy_no_claim_that_needs_two_cores_holds_or_fails(
     with one_core_kept_busy(240):
         result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    findings = json.loads((out / "claims.json").read_text())["claims"]
+    findings = read_claims(out).claims
     if FREE_THREADED.exists():  # `make freethreaded` made it: the GIL's claims ran there too
-        for finding in (finding for finding in findings if finding["id"] in GIL_CLAIMS):
-            assert finding["without_gil"]["gil_enabled"] is False
+        for finding in (finding for finding in findings if finding.id in GIL_CLAIMS):
+            assert finding.without_gil is not None and finding.without_gil.gil_enabled is False
     for finding in findings:
-        for found in (finding, finding.get("without_gil")):
+        for found in (finding.here, finding.without_gil):
             if found is None:
                 continue
-            checks = found["checks"] if "checks" in found else found["evidence"]["checks"]
-            two_core = [check for check in checks if check["cores"] >= 2]
+            two_core = [check for check in found.checks if check.cores >= 2]
             for check in two_core:
-                assert check["outcome"] == "inconclusive", check
-                assert "other programs used" in check["reason"], check
-            one_core_failures = {c["name"] for c in checks if c["cores"] < 2}
+                assert check.outcome == "inconclusive", check
+                assert "other programs used" in check.reason, check
+            one_core_failures = {c.name for c in found.checks if c.cores < 2}
             # A claim with a two-core check can still fail, by a check that needs one core.
-            assert found["verdict"] != "holds", finding["id"]
-            assert found["verdict"] == "inconclusive" or set(found["because"]) <= one_core_failures
+            assert found.verdict != "holds", finding.id
+            assert found.verdict == "inconclusive" or set(found.because) <= one_core_failures
     assert "because only" in result.output and "other programs used" in result.output
     assert "before the experiments began" in result.output  # said first, too

@@ -117,3 +117,16 @@ def test_data_keeps_paths_enums_and_tuples_readable_as_json() -> None:
         "k": ErrorKind.TIMEOUT.value,
         "t": [1, 2],
     }
+
+
+def test_claims_json_reads_back_as_the_findings_written(tmp_path: Path) -> None:
+    from claims.run import ClaimsFile, Finding, MedianRun, Side, read_claims, write_claims
+    from claims.verdict import Check, Verdict
+
+    check = Check("processes scale", (1.9, 2.0), at_least=1.6, cores=2, set_aside=("busy",))
+    here = Side(Verdict.HOLDS, (), (check,), "3.11.7", True, {"1 task": MedianRun("runs/a", 1)})
+    because = ("processes scale: busy",)
+    without = Side(Verdict.INCONCLUSIVE, because, (check,), "3.13.5t", False, None)
+    finding = Finding(6, "words", "question?", "a guide", ("untested",), "cmd", True, here, without)
+    write_claims(tmp_path, [finding], {"cores": 2})
+    assert read_claims(tmp_path) == ClaimsFile({"cores": 2}, (finding,))

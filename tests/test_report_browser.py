@@ -223,42 +223,30 @@ def claims_folder(folder: Path) -> Path:
     """A claims folder with claims 4 and 10 measured with and without the GIL (made-up
     numbers, the real writers), the longest labels of the catalogue among them."""
     from claims.catalogue import BY_NUMBER, FULL
-    from claims.run import write_claims
-    from claims.verdict import Check
+    from claims.run import Finding, Side, write_claims
+    from claims.verdict import Check, Verdict
 
-    def side(number: int, specs: tuple, values: tuple[float, ...]) -> dict[str, Any]:
+    def side(specs: tuple, values: tuple[float, ...], verdict: Verdict, python: str) -> Side:
         checks = [Check(spec.label(FULL), values, spec.at_least, spec.at_most) for spec in specs]
-        return {
-            "checks": [check.as_json() for check in checks],
-            "verdict": "holds",
-            "because": [],
-            "python": "3.11.7",
-            "gil_enabled": True,
-        }
+        return Side(verdict, (), tuple(checks), python, python == "3.11.7", None)
 
     findings = []
     for number in (4, 10):
         claim = BY_NUMBER[number]
-        here = side(number, claim.checks, (1.02, 1.05, 1.1))
-        without = {
-            **side(number, claim.checks + claim.without_gil, (1.5, 1.9, 2.0)),
-            "verdict": "fails",
-            "python": "3.13.15t",
-            "gil_enabled": False,
-        }
         findings.append(
-            {
-                "id": number,
-                "claim": claim.words,
-                "source": claim.source,
-                "verdict": "holds",
-                "because": [],
-                "untested": [],
-                "evidence": {"checks": here["checks"], "python": "3.11.7", "gil_enabled": True},
-                "command": f"python pipeline.py claims --claim {number}",
-                "quick": False,
-                "without_gil": without,
-            }
+            Finding(
+                id=number,
+                claim=claim.words,
+                question=claim.question,
+                source=claim.source,
+                untested=(),
+                command=f"python pipeline.py claims --claim {number}",
+                quick=False,
+                here=side(claim.checks, (1.02, 1.05, 1.1), Verdict.HOLDS, "3.11.7"),
+                without_gil=side(
+                    claim.checks + claim.without_gil, (1.5, 1.9, 2.0), Verdict.FAILS, "3.13.15t"
+                ),
+            )
         )
     folder.mkdir()
     write_claims(folder, findings, {"cores": 2})
