@@ -110,7 +110,9 @@ def default_pair(rows: list[dict[str, Any]]) -> tuple[int, int]:
     """Indexes of the two configurations whose timelines to show one above the other.
 
     Pairs that differ in one knob only (everything else equal) come first; among those the
-    PREFERRED model pairs, then the pair whose wall times differ the most.
+    PREFERRED model pairs, then a stage alone before the whole pipeline (where the stage's
+    model shows least diluted; and the choice must not hang on timing), then the pair whose
+    wall times differ the most.
     """
     if len(rows) < 2:
         return 0, 0
@@ -121,7 +123,8 @@ def default_pair(rows: list[dict[str, Any]]) -> tuple[int, int]:
             continue
         values = {rows[i].get(differ[0]), rows[j].get(differ[0])}
         walls = sorted(max(number(rows[k].get("wall_s")), 1e-9) for k in (i, j))
-        score = (_preference(differ[0], values), walls[1] / walls[0])
+        alone = rows[i].get("view") == "alone"
+        score = (_preference(differ[0], values), alone, walls[1] / walls[0])
         if best is None or score > best[0]:
             best = (score, (i, j))
     return best[1] if best else (0, 1)

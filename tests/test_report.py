@@ -208,3 +208,17 @@ def test_the_default_pair_prefers_one_change_threads_against_processes() -> None
     assert default_pair(rows) == (0, 2)
     assert default_pair(rows[:2]) == (0, 1)
     assert default_pair(rows[:1]) == (0, 0)
+
+
+def test_the_default_pair_shows_a_stage_alone_before_the_whole_pipeline_whatever_the_times():
+    from report.compare_report_html import default_pair
+
+    alone = {"view": "alone", "stage": "resize", "crawl": "", "write": "", "wall_s": 1.0}
+    whole = {"view": "pipeline", "stage": "", "crawl": "asyncio", "write": "threads"}
+    rows = [
+        {**alone, "resize": "threads"},
+        {**alone, "resize": "processes", "wall_s": 1.1},
+        {**whole, "resize": "threads", "wall_s": 1.0},
+        {**whole, "resize": "processes", "wall_s": 3.0},  # the larger gap: still not chosen
+    ]
+    assert default_pair(rows) == (0, 1)
