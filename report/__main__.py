@@ -16,6 +16,7 @@ import click
 
 from report import RESULT_FILES, results_file, write_report
 from report.run_report import REPORT_FILE
+from runfolder.contract import ContractError
 
 
 def newest_run(output: Path) -> Path | None:
@@ -49,7 +50,11 @@ def main(argv: list[str]) -> int:
     if run is None:
         click.echo(f"no runs under {output}/ yet: run `make crawl` first", err=True)
         return 1
-    report = ensure_report(run).resolve()
+    try:
+        report = ensure_report(run).resolve()
+    except ContractError as exc:  # a folder another version of this project wrote
+        click.echo(f"cannot make {run}/{REPORT_FILE}: {exc}", err=True)
+        return 1
     click.echo(report)
     if has_display():
         webbrowser.open(report.as_uri())

@@ -222,3 +222,37 @@ def test_the_default_pair_shows_a_stage_alone_before_the_whole_pipeline_whatever
         {**whole, "resize": "processes", "wall_s": 3.0},  # the larger gap: still not chosen
     ]
     assert default_pair(rows) == (0, 1)
+
+
+def test_make_report_prints_the_newest_runs_report_and_writes_it_when_missing(
+    crawled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from report.__main__ import main
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    output = tmp_path / "output"
+    run = shutil.copytree(crawled, output / "run")
+    (run / "report.html").unlink()
+    assert main([str(output)]) == 0
+    assert capsys.readouterr().out.strip() == str((run / "report.html").resolve())
+    assert (run / "report.html").is_file()
+
+
+def test_make_report_on_a_folder_another_version_wrote_says_so_in_one_line(
+    crawled: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from report.__main__ import main
+
+    output = tmp_path / "output"
+    run = shutil.copytree(crawled, output / "old")
+    (run / "report.html").unlink()
+    summary = json.loads((run / "summary.json").read_text())
+    del summary["schema"]
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert main([str(output)]) == 1
+    said = capsys.readouterr().err
+    assert "summary.json: schema None" in said and "another version wrote it" in said
+    assert not (run / "report.html").exists()
+    assert main([str(tmp_path / "empty")]) == 1
+    assert "no runs under" in capsys.readouterr().err
