@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from compare.chart import plot
 from compare.plan import DEFAULT_MODELS, STAGE_KNOBS, UNITS, aggregate
@@ -15,6 +15,29 @@ from compare.ranking import MARGIN, busy_note, groups, rank, swapping
 from measure.interpreter import machine
 from measure.repeats import Outcome, judge, paired_ratios, spread
 from processing.files import write_atomic
+from runfolder.contract import read_file, write_file
+
+RESULTS_FILE = "results.json"
+
+
+@dataclass(frozen=True)
+class CompareFile:
+    """results.json: the machine, what was asked, one row per configuration, every run and
+    the findings. A row's and a run's fields depend on the stages and knobs compared (a
+    column per stage's rate in the whole pipeline, a knob per sweep): they stay dicts."""
+
+    SCHEMA: ClassVar[int] = 1
+
+    machine: dict[str, Any]
+    request: dict[str, Any]
+    rows: tuple[dict[str, Any], ...]
+    runs: tuple[dict[str, Any], ...]
+    findings: tuple[str, ...]
+
+
+def read_results(out: Path) -> CompareFile:
+    """out's results.json; a ContractError if it is missing or not a CompareFile."""
+    return read_file(CompareFile, out / RESULTS_FILE)
 
 
 def findings(rows: list[dict[str, Any]]) -> list[str]:
@@ -102,8 +125,8 @@ def write_results(
 ) -> None:
     """Write results.json (everything) and results.csv (one row per configuration), each
     atomically."""
-    document = {"machine": machine(), "request": info, "rows": rows, "runs": runs, "findings": said}
-    write_atomic(out / "results.json", json.dumps(document, indent=2).encode())
+    document = CompareFile(machine(), info, tuple(rows), tuple(runs), tuple(said))
+    write_file(out / RESULTS_FILE, document)
     fields = list(dict.fromkeys(key for row in rows for key in row if key != "walls"))
     table = io.StringIO(newline="")
     writer = csv.DictWriter(table, fieldnames=fields, extrasaction="ignore")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from compare.ranking import GAP_MARKS
+from compare.results import RESULTS_FILE, CompareFile, read_results
 from config import STAGES
 from measure.conditions import FREE_MARGIN
 from report import tables
@@ -29,7 +30,6 @@ from report.page import (
     local_href,
     number,
     page,
-    read_json,
     stage_names,
     write_page,
 )
@@ -59,10 +59,11 @@ class Configuration:
 def write_compare_report(compare_dir: Path) -> Path:
     """Write compare_dir/report.html from results.json and the runs' folders; return its path."""
     compare_dir = Path(compare_dir)
-    results = read_json(compare_dir / "results.json")
-    runs = [run for run in results.get("runs", []) if isinstance(run, dict)]
+    # A compare stopped before its first run has no results.json: the page says so.
+    results = read_results(compare_dir) if (compare_dir / RESULTS_FILE).exists() else None
+    runs = list(results.runs) if results else []
     folders = [_run_folder(compare_dir, run) for run in runs]
-    rows = [row for row in results.get("rows", []) if isinstance(row, dict)]
+    rows = list(results.rows) if results else []
     configurations = _configurations(rows, runs, folders)
     body = "\n".join(
         [
@@ -164,8 +165,10 @@ def _label(configuration: Configuration) -> str:
     return f"{row.get('label')}: {wall:.2f} s{median}"
 
 
-def _header(results: dict[str, Any], rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> str:
-    machine = results.get("machine") if isinstance(results.get("machine"), dict) else {}
+def _header(
+    results: CompareFile | None, rows: list[dict[str, Any]], runs: list[dict[str, Any]]
+) -> str:
+    machine = results.machine if results else {}
     gil = {True: "GIL on", False: "GIL off"}.get(machine.get("gil_enabled"), "")
     facts = [
         f"{machine.get('cores')} cores" if machine.get("cores") else "",
@@ -173,7 +176,7 @@ def _header(results: dict[str, Any], rows: list[dict[str, Any]], runs: list[dict
         gil,
         str(machine.get("platform") or ""),
     ]
-    request = results.get("request") if isinstance(results.get("request"), dict) else {}
+    request = results.request if results else {}
     site = request.get("site") if isinstance(request.get("site"), dict) else {}
     site_text = (
         f" · site: {site.get('pages')} pages, {site.get('images')} images, seed {site.get('seed')}"
@@ -287,8 +290,8 @@ def _is_fastest(row: dict[str, Any], configurations: list[Configuration]) -> boo
     return number(row.get("wall_s"), -1) == min(rivals, default=-1)
 
 
-def _findings(results: dict[str, Any]) -> str:
-    said = [text for text in results.get("findings") or [] if isinstance(text, str)]
+def _findings(results: CompareFile | None) -> str:
+    said = results.findings if results else ()
     if not said:
         return ""
     items = "".join(f"<li>{esc(text)}</li>" for text in said)

@@ -54,15 +54,6 @@ def number(value: Any, default: float = 0.0) -> float:
     return float(value) if math.isfinite(value) else default
 
 
-def read_json(path: Path) -> dict[str, Any]:
-    """A JSON object from path, or {} when it is missing or unreadable (a crashed run)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def read_rows(path: Path) -> Iterator[dict[str, Any]]:
     """Each JSON object of a JSON Lines file, one at a time; broken lines are skipped
     (an interrupted run may end in half a line)."""

@@ -130,3 +130,16 @@ def test_claims_json_reads_back_as_the_findings_written(tmp_path: Path) -> None:
     finding = Finding(6, "words", "question?", "a guide", ("untested",), "cmd", True, here, without)
     write_claims(tmp_path, [finding], {"cores": 2})
     assert read_claims(tmp_path) == ClaimsFile({"cores": 2}, (finding,))
+
+
+def test_results_json_reads_back_as_the_rows_runs_and_findings_written(tmp_path: Path) -> None:
+    from compare.results import read_results, write_results
+
+    rows = [{"label": "resize alone on threads", "wall_s": 1.5, "walls": [1.5, 1.6]}]
+    runs = [{"label": "resize alone on threads", "wall_s": 1.5, "loop_lag": {"max_ms": 3.0}}]
+    write_results(tmp_path, rows, runs, {"site": {"pages": 40}}, ["threads is fastest"])
+    results = read_results(tmp_path)
+    assert (results.rows, results.runs) == (tuple(rows), tuple(runs))
+    assert results.request == {"site": {"pages": 40}}
+    assert results.findings == ("threads is fastest",) and results.machine["cores"]
+    assert (tmp_path / "results.csv").read_text().splitlines()[0] == "label,wall_s"
