@@ -14,18 +14,12 @@ import asyncio
 import time
 from collections import deque
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from config import STAGES, RunConfig
 from live.sampling import CpuMeter, LagProbe
-from measure.interpreter import (
-    Interpreter,
-    describe,
-    free_threaded_build,
-    gil_enabled,
-    version,
-)
+from measure.interpreter import describe, gil_enabled, interpreter
 from runfolder.summary import COUNT_KEYS
 from runfolder.timeline import LaneRow, SpanRow, Tap, Timeline
 from stats import Stats
@@ -87,6 +81,7 @@ class LiveFeed:
         self._fresh: dict[str, list[Any]] = _nothing_fresh()
         self._fresh_lanes: set[tuple[str, int]] = set()
         self._info_changed = False
+        self._seen = interpreter()  # read once: every library's version each tick would cost
 
     def attach(self, run: Run, tap: Tap | None, loop: asyncio.AbstractEventLoop) -> None:
         """Start watching run, whose event loop is loop and whose Timeline feeds tap."""
@@ -219,10 +214,14 @@ class LiveFeed:
         row = [round(now, 3), self._cpu.cores(), processes]
         self._cpu_samples.append(row)
         self._fresh["cpu"].append(row)
-        shown = (_interpreter(), self._info["dashboard"] or _dashboard(self.watched.run))
+        shown = (self._interpreter(), self._info["dashboard"] or _dashboard(self.watched.run))
         if shown != (self._info["interpreter"], self._info["dashboard"]):
             self._info["interpreter"], self._info["dashboard"] = shown
             self._info_changed = True
+
+    def _interpreter(self) -> str:
+        """'Python 3.13.5t, GIL off' now (the GIL can come back on when a module is imported)."""
+        return describe(replace(self._seen, gil_enabled=gil_enabled()))
 
     def _process_label(self, pid: int) -> str:
         if pid == self._cpu.pid:
@@ -246,7 +245,7 @@ class LiveFeed:
             "stages": stages,
             "queues": [{"name": name, "max": queue.maxsize} for name, queue in run.queues.items()],
             "timeline": run.timeline is not None,
-            "interpreter": _interpreter(),
+            "interpreter": self._interpreter(),
             "dashboard": None,
         }
 
@@ -285,12 +284,6 @@ def _since(moment: float | None, started: float | None) -> float | None:
 def _own_cpu_s() -> float:
     """CPU seconds this thread (the live one: every LiveFeed method runs there) has used."""
     return round(time.thread_time(), 3)
-
-
-def _interpreter() -> str:
-    """'Python 3.13.5t, GIL off' now (the GIL can come back on when a module is imported)."""
-    # Not interpreter(): reading every library's version each tick would cost the feed.
-    return describe(Interpreter(version(), "", free_threaded_build(), gil_enabled(), {}))
 
 
 def _dashboard(run: Run) -> str | None:

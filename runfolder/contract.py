@@ -73,12 +73,12 @@ def read_file(cls: type[T], path: Path) -> T:
     except (OSError, ValueError) as exc:
         raise ContractError(f"{path}: cannot be read as JSON ({exc})") from None
     try:
-        return from_file_data(cls, data)
+        return _from_file_data(cls, data)
     except ContractError as exc:
         raise ContractError(f"{path.name}: {exc}") from None
 
 
-def from_file_data(cls: type[T], data: Any) -> T:
+def _from_file_data(cls: type[T], data: Any) -> T:
     """A whole file's data as cls, after checking its schema version."""
     if not isinstance(data, dict):
         raise ContractError(f"an object, not {type(data).__name__}")
